@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Installs (from Debian) and starts PostgreSQL, Redis and RabbitMQ for Petition, bound to 127.0.0.1,
+# with all their data under one folder. Safe to run again: a server already up is left alone.
+#   deploy/local/servers.sh start|stop|status|env
+# PETITION_DATA picks the data folder (default: <repo>/.data). Ports: PETITION_PG_PORT (5433),
+# PETITION_REDIS_PORT (6380), PETITION_AMQP_PORT (5673). Secrets are generated once into $PETITION_DATA/secrets.env.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+data=${PETITION_DATA:-$repo/.data}
+pg_port=${PETITION_PG_PORT:-5433}
+redis_port=${PETITION_REDIS_PORT:-6380}
+amqp_port=${PETITION_AMQP_PORT:-5673}
+amqp_dist_port=$((amqp_port + 20000))
+pg_bin=/usr/lib/postgresql/15/bin
+rabbit_node=petition@localhost
+
+log() { printf '[servers] %s\n' "$*" >&2; }
+
+install_packages() {
+  local missing=()
+  [ -x "$pg_bin/pg_ctl" ] || missing+=(postgresql-15)
+  command -v psql >/dev/null || missing+=(postgresql-client-15)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]} from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+secrets() {
+  mkdir -p "$data"
+  if [ ! -s "$data/secrets.env" ]; then
+    local gen='head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n"'
+    umask 077
+    cat > "$data/secrets.env" <<SECRETS
+PETITION_PG_PASSWORD=$(eval "$gen")
+PETITION_REDIS_PASSWORD=$(eval "$gen")
+PETITION_AMQP_PASSWORD=$(eval "$gen")
+PETITION_ADMIN_KEY=$(eval "$gen")
+PETITION_DEDUP_SECRET=$(eval "$gen")
+SECRETS
+    umask 022
+  fi
+  # shellcheck disable=SC1091
+  . "$data/secrets.env"
+}
+
+wait_for() { # wait_for <what> <seconds> <command...>
+  local what=$1 secs=$2; shift 2
+  for _ in $(seq 1 $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  log "$what did not come up within ${secs}s"; return 1
+}
+
+pg_up() { "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; }
+start_postgres() {
+  local dir=$data/postgres
+  if [ ! -s "$dir/PG_VERSION" ]; then
+    log "initialising PostgreSQL in $dir"
+    mkdir -p "$dir"; chown postgres:postgres "$dir"; chmod 700 "$dir"
+    local pw; pw=$(mktemp); echo "$PETITION_PG_PASSWORD" > "$pw"; chown postgres "$pw"
+    runuser -u postgres -- "$pg_bin/initdb" -D "$dir" -U petition --pwfile="$pw" \
+      --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pw"
+    cat >> "$dir/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$dir'
+max_connections = 200
+shared_buffers = 512MB
+synchronous_commit = on
+CONF
+  fi
+  pg_up && { log "PostgreSQL already up on 127.0.0.1:$pg_port"; return 0; }
+  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+  wait_for PostgreSQL 30 pg_up
+  log "PostgreSQL up on 127.0.0.1:$pg_port"
+}
+stop_postgres() {
+  [ -s "$data/postgres/PG_VERSION" ] || return 0
+  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$data/postgres" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+redis_cli() { REDISCLI_AUTH=$PETITION_REDIS_PASSWORD redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
+redis_up() { [ "$(redis_cli ping 2>/dev/null)" = PONG ]; }
+start_redis() {
+  redis_up && { log "Redis already up on 127.0.0.1:$redis_port"; return 0; }
+  mkdir -p "$data/redis"
+  # appendonly: the dedup cache survives a restart; PostgreSQL stays the final word either way.
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --dir "$data/redis" \
+    --requirepass "$PETITION_REDIS_PASSWORD" --appendonly yes --save "" \
+    --logfile "$data/redis/redis.log" --pidfile "$data/redis/redis.pid"
+  wait_for Redis 20 redis_up
+  log "Redis up on 127.0.0.1:$redis_port"
+}
+stop_redis() { redis_up && redis_cli shutdown nosave >/dev/null 2>&1 || true; }
+
+rabbit_env() {
+  export RABBITMQ_NODENAME=$rabbit_node RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$amqp_port \
+    RABBITMQ_DIST_PORT=$amqp_dist_port RABBITMQ_MNESIA_BASE=$data/rabbitmq/mnesia \
+    RABBITMQ_LOG_BASE=$data/rabbitmq/log RABBITMQ_CONFIG_FILE=$data/rabbitmq/rabbitmq \
+    RABBITMQ_ENABLED_PLUGINS_FILE=$data/rabbitmq/enabled_plugins ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+    RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+rabbit_up() { rabbitmq-diagnostics -q -n "$rabbit_node" check_port_connectivity >/dev/null 2>&1; }
+start_rabbitmq() {
+  rabbit_env
+  if rabbit_up; then log "RabbitMQ already up on 127.0.0.1:$amqp_port"; else
+    mkdir -p "$data/rabbitmq/mnesia" "$data/rabbitmq/log"
+    cat > "$data/rabbitmq/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$amqp_port
+loopback_users = none
+consumer_timeout = 900000
+CONF
+    echo '[].' > "$data/rabbitmq/enabled_plugins"
+    chown -R rabbitmq:rabbitmq "$data/rabbitmq"
+    # -detached fails silently here, so run it in the foreground, in the background of this shell.
+    nohup setsid rabbitmq-server > "$data/rabbitmq/log/console.log" 2>&1 &
+    wait_for RabbitMQ 90 rabbit_up
+    log "RabbitMQ up on 127.0.0.1:$amqp_port"
+  fi
+  # The application's own user, with the generated password (guest stays loopback-only).
+  rabbitmqctl -q -n "$rabbit_node" add_user petition "$PETITION_AMQP_PASSWORD" >/dev/null 2>&1 \
+    || rabbitmqctl -q -n "$rabbit_node" change_password petition "$PETITION_AMQP_PASSWORD" >/dev/null
+  rabbitmqctl -q -n "$rabbit_node" set_permissions -p / petition '.*' '.*' '.*' >/dev/null
+}
+stop_rabbitmq() { rabbit_env; rabbitmqctl -q -n "$rabbit_node" stop >/dev/null 2>&1 || true; }
+
+print_env() {
+  cat <<ENV
+export ConnectionStrings__Postgres='Host=127.0.0.1;Port=$pg_port;Username=petition;Password=$PETITION_PG_PASSWORD;Database=petition'
+export ConnectionStrings__Redis='127.0.0.1:$redis_port,password=$PETITION_REDIS_PASSWORD,abortConnect=false'
+export ConnectionStrings__RabbitMq='amqp://petition:$PETITION_AMQP_PASSWORD@127.0.0.1:$amqp_port/'
+export Petition__AdminApiKey='$PETITION_ADMIN_KEY'
+export Petition__DedupSecret='$PETITION_DEDUP_SECRET'
+ENV
+}
+
+case "${1:-start}" in
+  start) install_packages; secrets; start_postgres; start_redis; start_rabbitmq ;;
+  stop) secrets; stop_rabbitmq; stop_redis; stop_postgres; log "stopped" ;;
+  status) secrets; rabbit_env; pg_up && echo "postgres up" || echo "postgres down"
+          redis_up && echo "redis up" || echo "redis down"; rabbit_up && echo "rabbitmq up" || echo "rabbitmq down" ;;
+  env) secrets; print_env ;;
+  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+esac
