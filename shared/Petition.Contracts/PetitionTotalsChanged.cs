@@ -1,0 +1,24 @@
+namespace Petition.Contracts;
+
+/// <summary>
+/// Event published by a worker after each commit, for every petition the batch touched.
+/// It carries absolute totals read inside the committing transaction, and a version that grows with
+/// every commit, so a consumer that sees it twice or out of order keeps the highest version.
+/// </summary>
+public sealed record PetitionTotalsChanged
+{
+    /// <summary>The petition.</summary>
+    public required Guid PetitionId { get; init; }
+
+    /// <summary>Stored, deduplicated signatures: equals COUNT(*) of the petition's rows.</summary>
+    public required long Total { get; init; }
+
+    /// <summary>Signatures per ISO country code.</summary>
+    public required IReadOnlyDictionary<string, long> ByCountry { get; init; }
+
+    /// <summary>Grows by one with every commit that changed the totals.</summary>
+    public required long Version { get; init; }
+
+    /// <summary>Submission time of the latest stored signature.</summary>
+    public DateTimeOffset? LastSignedAt { get; init; }
+}

@@ -1,0 +1,8 @@
+namespace Petition.Contracts;
+
+/// <summary>The broker names every service agrees on, in one place.</summary>
+public static class QueueNames
+{
+    /// <summary>The durable queue of <see cref="StoreSignatures"/> commands, consumed by the workers.</summary>
+    public const string StoreSignatures = "store-signatures";
+}

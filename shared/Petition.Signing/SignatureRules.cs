@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Text;
+
+namespace Petition.Signing;
+
+/// <summary>A signature that passed validation, in normalised form.</summary>
+public sealed record ValidSignature(string Name, string Email, string Country, string? PostalCode);
+
+/// <summary>The outcome of validating a <see cref="SignatureForm"/>: a signature or field errors.</summary>
+public sealed record ValidationOutcome(ValidSignature? Signature, IReadOnlyDictionary<string, string[]> Errors)
+{
+    /// <summary>True when there are no field errors.</summary>
+    public bool IsValid => Signature is not null;
+}
+
+/// <summary>
+/// What a valid signature is, and its normal form. Every field error is reported at once, keyed by the
+/// JSON field name, so a form can show them all.
+/// </summary>
+public static class SignatureRules
+{
+    /// <summary>Longest name accepted, in UTF-16 code units after normalisation.</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>RFC 5321's limit on a forward path.</summary>
+    public const int MaxEmailLength = 254;
+
+    /// <summary>Longest postal code in use anywhere is 10 characters; leave room for spacing.</summary>
+    public const int MaxPostalCodeLength = 16;
+
+    /// <summary>Validates and normalises one signature.</summary>
+    public static ValidationOutcome Validate(SignatureForm form)
+    {
+        ArgumentNullException.ThrowIfNull(form);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+
+        var name = NormaliseName(form.Name, out var nameError);
+        if (nameError is not null) errors["name"] = [nameError];
+
+        var email = NormaliseEmail(form.Email, out var emailError);
+        if (emailError is not null) errors["email"] = [emailError];
+
+        var country = form.Country?.Trim().ToUpperInvariant();
+        if (string.IsNullOrEmpty(country))
+        {
+            errors["country"] = ["Country is required."];
+        }
+        else if (!CountryCodes.All.Contains(country))
+        {
+            errors["country"] = ["Country must be an ISO 3166-1 alpha-2 code, such as GB, KR or BR."];
+        }
+
+        var postalCode = NormalisePostalCode(form.PostalCode, out var postalError);
+        if (postalError is not null) errors["postalCode"] = [postalError];
+
+        return errors.Count > 0
+            ? new ValidationOutcome(null, errors)
+            : new ValidationOutcome(new ValidSignature(name!, email!, country!, postalCode), errors);
+    }
+
+    private static string? NormaliseName(string? raw, out string? error)
+    {
+        error = null;
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            error = "Name is required.";
+            return null;
+        }
+
+        if (!IsWellFormedUtf16(raw))
+        {
+            error = "Name contains an invalid character.";
+            return null;
+        }
+
+        // Names come in any script; NFC makes "é" typed two ways the same, and Hangul jamo compose.
+        var builder = new StringBuilder(raw.Length);
+        var pendingSpace = false;
+        var hasLetter = false;
+        foreach (var rune in raw.Normalize(NormalizationForm.FormC).EnumerateRunes())
+        {
+            if (Rune.IsWhiteSpace(rune))
+            {
+                pendingSpace = builder.Length > 0;
+                continue;
+            }
+
+            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.PrivateUse)
+            {
+                error = "Name must not contain control characters.";
+                return null;
+            }
+
+            hasLetter |= Rune.IsLetter(rune);
+            if (pendingSpace) builder.Append(' ');
+            pendingSpace = false;
+            builder.Append(rune.ToString());
+        }
+
+        if (!hasLetter)
+        {
+            error = "Name must contain at least one letter.";
+            return null;
+        }
+
+        if (builder.Length > MaxNameLength)
+        {
+            error = $"Name must be at most {MaxNameLength} characters.";
+            return null;
+        }
+
+        return builder.ToString();
+    }
+
+    private static string? NormaliseEmail(string? raw, out string? error)
+    {
+        error = null;
+        var email = raw?.Trim();
+        if (string.IsNullOrEmpty(email))
+        {
+            error = "Email is required.";
+            return null;
+        }
+
+        if (email.Length > MaxEmailLength || !IsWellFormedUtf16(email) || !LooksLikeEmail(email))
+        {
+            error = "Email must be a valid address, such as name@example.org.";
+            return null;
+        }
+
+        return email.Normalize(NormalizationForm.FormC);
+    }
+
+    // Deliberately modest: one @, a non-empty local part without spaces or controls, and a domain of
+    // dot-separated labels. Deliverability is the mail system's business, not a signature's.
+    private static bool LooksLikeEmail(string email)
+    {
+        var at = email.IndexOf('@', StringComparison.Ordinal);
+        if (at <= 0 || at != email.LastIndexOf('@') || at > 64) return false;
+
+        foreach (var c in email)
+        {
+            if (char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or '(' or ')' or ',' or ';' or '"')
+                return false;
+        }
+
+        var labels = email[(at + 1)..].Split('.');
+        if (labels.Length < 2) return false;
+        foreach (var label in labels)
+        {
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-') return false;
+            foreach (var c in label)
+            {
+                if (!char.IsLetterOrDigit(c) && c != '-') return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string? NormalisePostalCode(string? raw, out string? error)
+    {
+        error = null;
+        if (string.IsNullOrWhiteSpace(raw)) return null;
+
+        var code = string.Join(' ', raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToUpperInvariant();
+        if (code.Length > MaxPostalCodeLength)
+        {
+            error = $"Postal code must be at most {MaxPostalCodeLength} characters.";
+            return null;
+        }
+
+        foreach (var c in code)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ' ' and not '-')
+            {
+                error = "Postal code may contain only letters, digits, spaces and hyphens.";
+                return null;
+            }
+        }
+
+        return code;
+    }
+
+    // A JSON string can carry a lone surrogate ("\ud800"); PostgreSQL would refuse it as UTF-8 later.
+    private static bool IsWellFormedUtf16(string value)
+    {
+        for (var i = 0; i < value.Length;)
+        {
+            if (Rune.DecodeFromUtf16(value.AsSpan(i), out _, out var consumed) != System.Buffers.OperationStatus.Done)
+                return false;
+            i += consumed;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,181 @@
+using Npgsql;
+using NpgsqlTypes;
+using Petition.Contracts;
+
+namespace Petition.Storage;
+
+/// <summary>What one committed batch did.</summary>
+public sealed record BatchOutcome(int Stored, int Duplicates, IReadOnlyList<PetitionTotalsChanged> Totals);
+
+/// <summary>Starts the one-transaction write of a batch of signatures.</summary>
+public sealed class SignatureBatchWriter(NpgsqlDataSource dataSource)
+{
+    /// <summary>Opens a connection and a transaction for one batch.</summary>
+    public async Task<SignatureBatchWrite> BeginAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            return new SignatureBatchWrite(connection, transaction);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// One batch, one PostgreSQL transaction: binary COPY into a per-connection staging table, then a single
+/// merge that inserts the new signers, records duplicates and moves the totals. Nothing is visible until
+/// <see cref="CommitAsync"/>, and the message is acked only after it, so a crash anywhere redelivers the
+/// batch; the redelivery finds its rows by signature id and neither loses nor double-counts them.
+/// </summary>
+public sealed class SignatureBatchWrite : IAsyncDisposable
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _transaction;
+    private readonly HashSet<Guid> _petitions = [];
+
+    internal SignatureBatchWrite(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        _connection = connection;
+        _transaction = transaction;
+    }
+
+    /// <summary>
+    /// Copies the signatures into staging. <paramref name="knownDuplicate"/>[i] is true when the dedup cache
+    /// already attributes row i's signer to another signature: it is then recorded as a duplicate, not inserted.
+    /// </summary>
+    public async Task CopyAsync(IReadOnlyList<AcceptedSignature> signatures, IReadOnlyList<bool> knownDuplicate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signatures);
+        ArgumentNullException.ThrowIfNull(knownDuplicate);
+        await using (var create = new NpgsqlCommand("""
+            CREATE TEMP TABLE IF NOT EXISTS signature_staging (
+                signature_id uuid NOT NULL, petition_id uuid NOT NULL, dedup_key bytea NOT NULL,
+                name text NOT NULL, country text NOT NULL, postal_code text NULL, source text NOT NULL,
+                submitted_at timestamptz NOT NULL, known_duplicate boolean NOT NULL
+            ) ON COMMIT DELETE ROWS
+            """, _connection, _transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var importer = await _connection.BeginBinaryImportAsync("""
+            COPY signature_staging (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at, known_duplicate)
+            FROM STDIN (FORMAT BINARY)
+            """, cancellationToken);
+        for (var i = 0; i < signatures.Count; i++)
+        {
+            var s = signatures[i];
+            _petitions.Add(s.PetitionId);
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(s.SignatureId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(s.PetitionId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(s.DedupKey, NpgsqlDbType.Bytea, cancellationToken);
+            await importer.WriteAsync(s.Name, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(s.Country, NpgsqlDbType.Text, cancellationToken);
+            if (s.PostalCode is null) await importer.WriteNullAsync(cancellationToken);
+            else await importer.WriteAsync(s.PostalCode, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(s.Source == SignatureSource.Offline ? "offline" : "online", NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(s.SubmittedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+            await importer.WriteAsync(knownDuplicate[i], NpgsqlDbType.Boolean, cancellationToken);
+        }
+
+        await importer.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>Merges staging into the signatures and totals, commits, and returns the new totals.</summary>
+    public async Task<BatchOutcome> CommitAsync(CancellationToken cancellationToken)
+    {
+        var petitions = _petitions.ToArray();
+        await using var batch = new NpgsqlBatch(_connection, _transaction);
+
+        // ON CONFLICT without a target covers both keys: the signature id (a redelivered batch) and
+        // (petition, dedup key) (a signer already stored). DISTINCT ON keeps the first of in-batch repeats;
+        // the fixed order keeps concurrent workers from deadlocking on the unique index.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            WITH stored AS (
+                INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at)
+                SELECT DISTINCT ON (petition_id, dedup_key)
+                       signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at
+                FROM signature_staging
+                WHERE NOT known_duplicate
+                ORDER BY petition_id, dedup_key, submitted_at, signature_id
+                ON CONFLICT DO NOTHING
+                RETURNING petition_id, country, submitted_at
+            ), by_country AS (
+                INSERT INTO petition_country_totals AS t (petition_id, country, total)
+                SELECT petition_id, country, count(*) FROM stored GROUP BY petition_id, country ORDER BY petition_id, country
+                ON CONFLICT (petition_id, country) DO UPDATE SET total = t.total + excluded.total
+            )
+            UPDATE petition_totals AS t
+            SET total = t.total + p.added, version = t.version + 1,
+                last_signed_at = greatest(t.last_signed_at, p.last_signed_at)
+            FROM (SELECT petition_id, count(*) AS added, max(submitted_at) AS last_signed_at
+                  FROM stored GROUP BY petition_id) AS p
+            WHERE t.petition_id = p.petition_id
+            RETURNING p.added
+            """));
+        // Whatever in staging is not stored under its own id repeats an earlier signer. A redelivered row
+        // that was stored by the first attempt is found by its id, so it is never mistaken for a duplicate.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            INSERT INTO signature_duplicates (signature_id, petition_id)
+            SELECT s.signature_id, s.petition_id FROM signature_staging s
+            WHERE NOT EXISTS (SELECT 1 FROM signatures x WHERE x.signature_id = s.signature_id)
+            ON CONFLICT DO NOTHING
+            """));
+        // Absolute totals for every petition in the batch, even one this attempt added nothing to, so a
+        // redelivery after a crash between commit and publish still announces them.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "SELECT petition_id, total, version, last_signed_at FROM petition_totals WHERE petition_id = ANY(@petitions)")
+        { Parameters = { new NpgsqlParameter("petitions", petitions) } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "SELECT petition_id, country, total FROM petition_country_totals WHERE petition_id = ANY(@petitions)")
+        { Parameters = { new NpgsqlParameter("petitions", petitions) } });
+
+        var stored = 0;
+        var totals = new List<(Guid Petition, long Total, long Version, DateTimeOffset? Last)>();
+        var byCountry = petitions.ToDictionary(p => p, _ => new Dictionary<string, long>(StringComparer.Ordinal));
+        int duplicates;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken)) stored += (int)reader.GetInt64(0);
+            await reader.NextResultAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                totals.Add((reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2),
+                    reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3)));
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                byCountry[reader.GetGuid(0)][reader.GetString(1)] = reader.GetInt64(2);
+            }
+        }
+
+        duplicates = batch.BatchCommands[1].RecordsAffected;
+        await _transaction.CommitAsync(cancellationToken);
+
+        return new BatchOutcome(stored, duplicates, totals.Select(t => new PetitionTotalsChanged
+        {
+            PetitionId = t.Petition,
+            Total = t.Total,
+            Version = t.Version,
+            LastSignedAt = t.Last,
+            ByCountry = byCountry[t.Petition],
+        }).ToList());
+    }
+
+    /// <summary>Rolls back anything not committed and returns the connection to the pool.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _transaction.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
+}
