@@ -78,6 +78,10 @@ CONF
   wait_for PostgreSQL 30 pg_up
   log "PostgreSQL up on 127.0.0.1:$pg_port"
 }
+ensure_database() { # ensure_database <name>: the services migrate the schema themselves
+  local psql=(env PGPASSWORD="$PETITION_PG_PASSWORD" psql -qAt -h 127.0.0.1 -p "$pg_port" -U petition -d postgres)
+  [ "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" = 1 ] || "${psql[@]}" -c "CREATE DATABASE \"$1\""
+}
 stop_postgres() {
   [ -s "$data/postgres/PG_VERSION" ] || return 0
   runuser -u postgres -- "$pg_bin/pg_ctl" -D "$data/postgres" -m fast -w stop >/dev/null 2>&1 || true
@@ -140,7 +144,7 @@ ENV
 }
 
 case "${1:-start}" in
-  start) install_packages; secrets; start_postgres; start_redis; start_rabbitmq ;;
+  start) install_packages; secrets; start_postgres; ensure_database petition; start_redis; start_rabbitmq ;;
   stop) secrets; stop_rabbitmq; stop_redis; stop_postgres; log "stopped" ;;
   status) secrets; rabbit_env; pg_up && echo "postgres up" || echo "postgres down"
           redis_up && echo "redis up" || echo "redis down"; rabbit_up && echo "rabbitmq up" || echo "rabbitmq down" ;;

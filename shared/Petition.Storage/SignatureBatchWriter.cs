@@ -4,8 +4,11 @@ using Petition.Contracts;
 
 namespace Petition.Storage;
 
-/// <summary>What one committed batch did.</summary>
-public sealed record BatchOutcome(int Stored, int Duplicates, IReadOnlyList<PetitionTotalsChanged> Totals);
+/// <summary>
+/// What one committed batch did: how many rows this attempt inserted and recorded as duplicates, which of
+/// the batch's signatures are stored (by this attempt or an earlier one), and the petitions' new totals.
+/// </summary>
+public sealed record BatchOutcome(int Stored, int Duplicates, IReadOnlySet<Guid> StoredSignatureIds, IReadOnlyList<PetitionTotalsChanged> Totals);
 
 /// <summary>Starts the one-transaction write of a batch of signatures.</summary>
 public sealed class SignatureBatchWriter(NpgsqlDataSource dataSource)
@@ -47,7 +50,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
 
     /// <summary>
     /// Copies the signatures into staging. <paramref name="knownDuplicate"/>[i] is true when the dedup cache
-    /// already attributes row i's signer to another signature: it is then recorded as a duplicate, not inserted.
+    /// attributes row i's signer to another, stored signature: it is then recorded as a duplicate, not inserted.
     /// </summary>
     public async Task CopyAsync(IReadOnlyList<AcceptedSignature> signatures, IReadOnlyList<bool> knownDuplicate, CancellationToken cancellationToken)
     {
@@ -136,15 +139,20 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             "SELECT petition_id, country, total FROM petition_country_totals WHERE petition_id = ANY(@petitions)")
         { Parameters = { new NpgsqlParameter("petitions", petitions) } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            SELECT s.signature_id FROM signature_staging s
+            WHERE EXISTS (SELECT 1 FROM signatures x WHERE x.signature_id = s.signature_id)
+            """));
 
         var stored = 0;
         var totals = new List<(Guid Petition, long Total, long Version, DateTimeOffset? Last)>();
         var byCountry = petitions.ToDictionary(p => p, _ => new Dictionary<string, long>(StringComparer.Ordinal));
+        var storedIds = new HashSet<Guid>();
         int duplicates;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
+            // Result sets: the merge's RETURNING, then the three SELECTs (the duplicates INSERT returns none).
             while (await reader.ReadAsync(cancellationToken)) stored += (int)reader.GetInt64(0);
-            await reader.NextResultAsync(cancellationToken);
             await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -157,12 +165,15 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             {
                 byCountry[reader.GetGuid(0)][reader.GetString(1)] = reader.GetInt64(2);
             }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) storedIds.Add(reader.GetGuid(0));
         }
 
         duplicates = batch.BatchCommands[1].RecordsAffected;
         await _transaction.CommitAsync(cancellationToken);
 
-        return new BatchOutcome(stored, duplicates, totals.Select(t => new PetitionTotalsChanged
+        return new BatchOutcome(stored, duplicates, storedIds, totals.Select(t => new PetitionTotalsChanged
         {
             PetitionId = t.Petition,
             Total = t.Total,

@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Petition.Intake.Http;
+using Petition.Intake.Petitions;
+using Petition.Intake.Security;
+using Petition.Storage;
+
+namespace Petition.Intake.Apis;
+
+/// <summary>Creating, listing and closing petitions.</summary>
+internal static class PetitionsApi
+{
+    private const long MaxPetitionBytes = 64 * 1024;
+
+    public sealed record CreatePetition(string? Title, string? Description, long? Target, DateTimeOffset? ClosesAt);
+
+    public sealed record PetitionView(
+        Guid Id, string Title, string Description, long Target, DateTimeOffset? ClosesAt,
+        DateTimeOffset? ClosedAt, string Status, DateTimeOffset CreatedAt);
+
+    public static IEndpointRouteBuilder MapPetitionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/petitions");
+        api.MapGet("/", List);
+        api.MapGet("/{petitionId:guid}", Get);
+        api.MapPost("/", CreateAsync).RequireAuthorization(AdminApiKeyHandler.AdminPolicy);
+        api.MapPost("/{petitionId:guid}/close", CloseAsync).RequireAuthorization(AdminApiKeyHandler.AdminPolicy);
+        return app;
+    }
+
+    public static Ok<IEnumerable<PetitionView>> List(PetitionCatalog catalog, TimeProvider clock) =>
+        TypedResults.Ok(catalog.All().Select(p => View(p, clock)));
+
+    public static Results<Ok<PetitionView>, ProblemHttpResult> Get(Guid petitionId, PetitionCatalog catalog, TimeProvider clock) =>
+        catalog.Find(petitionId) is { } petition ? TypedResults.Ok(View(petition, clock)) : Problems.PetitionNotFound(petitionId);
+
+    public static async Task<Results<Created<PetitionView>, ProblemHttpResult>> CreateAsync(
+        HttpRequest request, PetitionRepository repository, PetitionCatalog catalog, IOptions<JsonOptions> json,
+        TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<CreatePetition>(request, MaxPetitionBytes, json.Value.SerializerOptions, cancellationToken);
+        if (body is null) return problem!;
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var title = body.Title?.Trim();
+        if (string.IsNullOrEmpty(title) || title.Length > 200) errors["title"] = ["Title is required, at most 200 characters."];
+        var description = body.Description?.Trim() ?? string.Empty;
+        if (description.Length > 20_000) errors["description"] = ["Description must be at most 20,000 characters."];
+        if (body.Target is not (> 0 and <= 10_000_000_000)) errors["target"] = ["Target is required: a whole number from 1 to 10,000,000,000."];
+        if (body.ClosesAt is { } closesAt && closesAt <= clock.GetUtcNow()) errors["closesAt"] = ["closesAt must be in the future."];
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var petition = await repository.CreateAsync(title!, description, body.Target!.Value, body.ClosesAt, cancellationToken);
+        catalog.Put(petition);
+        return TypedResults.Created($"/api/petitions/{petition.PetitionId}", View(petition, clock));
+    }
+
+    public static async Task<Results<Ok<PetitionView>, ProblemHttpResult>> CloseAsync(
+        Guid petitionId, PetitionRepository repository, PetitionCatalog catalog, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var petition = await repository.CloseAsync(petitionId, cancellationToken);
+        if (petition is null) return Problems.PetitionNotFound(petitionId);
+        catalog.Put(petition);
+        return TypedResults.Ok(View(petition, clock));
+    }
+
+    private static PetitionView View(PetitionRecord p, TimeProvider clock) => new(
+        p.PetitionId, p.Title, p.Description, p.Target, p.ClosesAt, p.ClosedAt,
+        p.IsClosedAt(clock.GetUtcNow()) ? "closed" : "open", p.CreatedAt);
+}

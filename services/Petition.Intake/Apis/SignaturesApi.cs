@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Petition.Contracts;
+using Petition.Intake.Http;
+using Petition.Intake.Petitions;
+using Petition.Intake.Publishing;
+using Petition.Intake.Security;
+using Petition.Signing;
+using Petition.Storage;
+
+namespace Petition.Intake.Apis;
+
+/// <summary>Signing, bulk import and signature status.</summary>
+internal static class SignaturesApi
+{
+    private const long MaxSignatureBytes = 16 * 1024;
+    private const long MaxImportBytes = 32 * 1024 * 1024;
+
+    public sealed record SignatureAccepted(Guid SignatureId, string Status, string StatusUrl);
+
+    public sealed record RejectedRow(int Row, int? Line, IReadOnlyDictionary<string, string[]> Errors);
+
+    public sealed record ImportReport(int Accepted, IReadOnlyList<RejectedRow> Rejected);
+
+    public sealed record SignatureStatusView(Guid SignatureId, SignatureStatus Status);
+
+    public static IEndpointRouteBuilder MapSignaturesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync);
+        api.MapPost("/petitions/{petitionId:guid}/signatures/batch", ImportAsync)
+            .RequireAuthorization(AdminApiKeyHandler.AdminPolicy);
+        api.MapGet("/signatures/{signatureId:guid}", GetStatusAsync);
+        return app;
+    }
+
+    /// <summary>One signature from a web form: 202 only once the broker confirmed it.</summary>
+    public static async Task<Results<Accepted<SignatureAccepted>, ProblemHttpResult>> SignAsync(
+        Guid petitionId, HttpContext http, PetitionCatalog catalog, DedupKeyHasher hasher,
+        SignatureCoalescer coalescer, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (CheckPetition(http, catalog, petitionId, clock) is { } refused) return refused;
+
+        var (document, problem) = await JsonBody.ReadDocumentAsync(http.Request, MaxSignatureBytes, cancellationToken);
+        if (document is null) return problem!;
+        using (document)
+        {
+            var (form, typeErrors) = ReadForm(document.RootElement);
+            var outcome = form is null ? null : SignatureRules.Validate(form);
+            if (typeErrors is not null || outcome is not { IsValid: true })
+                return Problems.Validation(Merge(outcome?.Errors, typeErrors));
+
+            var signature = Accept(outcome.Signature!, petitionId, SignatureSource.Online, hasher, clock);
+            try
+            {
+                await coalescer.SubmitAsync(signature, cancellationToken);
+            }
+            catch (BrokerUnavailableException e)
+            {
+                return Problems.Unavailable(http, e.Message + " Nothing was recorded; please retry.");
+            }
+
+            var statusUrl = $"/api/signatures/{signature.SignatureId}";
+            return TypedResults.Accepted(statusUrl, new SignatureAccepted(signature.SignatureId, "pending", statusUrl));
+        }
+    }
+
+    /// <summary>Bulk import of offline signatures (JSON array or CSV), all confirmed by the broker before 202.</summary>
+    public static async Task<Results<Accepted<ImportReport>, ProblemHttpResult>> ImportAsync(
+        Guid petitionId, HttpContext http, PetitionCatalog catalog, DedupKeyHasher hasher, SignaturePublisher publisher,
+        IOptions<IntakeOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (CheckPetition(http, catalog, petitionId, clock) is { } refused) return refused;
+
+        var maxRows = options.Value.MaxImportRows;
+        var (rows, problem) = http.Request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true
+            ? await ReadCsvRowsAsync(http.Request, maxRows, cancellationToken)
+            : await ReadJsonRowsAsync(http.Request, maxRows, cancellationToken);
+        if (rows is null) return problem!;
+        if (rows.Count == 0) return Problems.Field("body", "The import holds no rows.");
+
+        var accepted = new List<AcceptedSignature>(rows.Count);
+        var rejected = new List<RejectedRow>();
+        foreach (var row in rows)
+        {
+            var outcome = row.Form is null ? null : SignatureRules.Validate(row.Form);
+            if (row.TypeErrors is null && outcome is { IsValid: true })
+                accepted.Add(Accept(outcome.Signature!, petitionId, SignatureSource.Offline, hasher, clock));
+            else
+                rejected.Add(new RejectedRow(row.Row, row.Line, Merge(outcome?.Errors, row.TypeErrors)));
+        }
+
+        if (accepted.Count == 0)
+        {
+            var none = Problems.Validation(new Dictionary<string, string[]>(), "No row of the import is valid; nothing was accepted.");
+            none.ProblemDetails.Extensions["rejected"] = rejected;
+            return none;
+        }
+
+        try
+        {
+            await publisher.SendAsync(accepted, cancellationToken);
+        }
+        catch (BrokerUnavailableException e)
+        {
+            return Problems.Unavailable(http, e.Message + " Retry the whole import: signers already accepted are deduplicated.");
+        }
+
+        return TypedResults.Accepted((string?)null, new ImportReport(accepted.Count, rejected));
+    }
+
+    public static async Task<Ok<SignatureStatusView>> GetStatusAsync(Guid signatureId, SignatureStatusReader reader, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new SignatureStatusView(signatureId, await reader.GetAsync(signatureId, cancellationToken)));
+
+    private static ProblemHttpResult? CheckPetition(HttpContext http, PetitionCatalog catalog, Guid petitionId, TimeProvider clock)
+    {
+        if (!catalog.IsLoaded) return Problems.Unavailable(http, "The intake is still loading petitions.");
+        var petition = catalog.Find(petitionId);
+        if (petition is null) return Problems.PetitionNotFound(petitionId);
+        return petition.IsClosedAt(clock.GetUtcNow())
+            ? Problems.Status(StatusCodes.Status409Conflict, "Petition closed.", $"Petition {petitionId} is closed to new signatures.")
+            : null;
+    }
+
+    private static AcceptedSignature Accept(ValidSignature valid, Guid petitionId, SignatureSource source, DedupKeyHasher hasher, TimeProvider clock) => new()
+    {
+        SignatureId = Guid.CreateVersion7(),
+        PetitionId = petitionId,
+        DedupKey = hasher.KeyFor(valid.Email),
+        Name = valid.Name,
+        Country = valid.Country,
+        PostalCode = valid.PostalCode,
+        Source = source,
+        SubmittedAt = clock.GetUtcNow(),
+        TraceParent = Activity.Current?.Id,
+    };
+
+    private sealed record ParsedRow(int Row, int? Line, SignatureForm? Form, IReadOnlyDictionary<string, string[]>? TypeErrors);
+
+    private static async Task<(List<ParsedRow>? Rows, ProblemHttpResult? Problem)> ReadJsonRowsAsync(HttpRequest request, int maxRows, CancellationToken cancellationToken)
+    {
+        var (document, problem) = await JsonBody.ReadDocumentAsync(request, MaxImportBytes, cancellationToken);
+        if (document is null) return (null, problem);
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Array)
+                return (null, Problems.Field("body", "The body must be a JSON array of signatures, or text/csv."));
+            if (document.RootElement.GetArrayLength() > maxRows)
+                return (null, Problems.Field("body", $"An import holds at most {maxRows} rows."));
+
+            var rows = new List<ParsedRow>();
+            var index = 0;
+            foreach (var element in document.RootElement.EnumerateArray())
+            {
+                var (form, errors) = ReadForm(element);
+                rows.Add(new ParsedRow(++index, null, form, errors));
+            }
+
+            return (rows, null);
+        }
+    }
+
+    private static async Task<(List<ParsedRow>? Rows, ProblemHttpResult? Problem)> ReadCsvRowsAsync(HttpRequest request, int maxRows, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.BufferAsync(request, MaxImportBytes, cancellationToken);
+        if (body is null) return (null, problem);
+        await using (body)
+        {
+            try
+            {
+                using var text = new StreamReader(body, new UTF8Encoding(false, throwOnInvalidBytes: true));
+                var index = 0;
+                return (SignatureCsv.Read(text, maxRows).Select(r => new ParsedRow(++index, r.Line, r.Form, null)).ToList(), null);
+            }
+            catch (FormatException e)
+            {
+                return (null, Problems.Field("body", e.Message));
+            }
+            catch (DecoderFallbackException)
+            {
+                return (null, Problems.Field("body", "The CSV file is not valid UTF-8."));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the form fields of a JSON object. A field that is not a string (or null) is read as missing
+    /// and reported in the errors, which override the validation message for that field.
+    /// </summary>
+    private static (SignatureForm? Form, Dictionary<string, string[]>? Errors) ReadForm(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+            return (null, new Dictionary<string, string[]> { ["body"] = ["A signature must be a JSON object."] });
+
+        Dictionary<string, string[]>? errors = null;
+        string? Text(string field)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (!property.Name.Equals(field, StringComparison.OrdinalIgnoreCase)) continue;
+                if (property.Value.ValueKind == JsonValueKind.String) return property.Value.GetString();
+                if (property.Value.ValueKind == JsonValueKind.Null) return null;
+                (errors ??= [])[field] = [$"The field '{field}' must be a string."];
+                return null;
+            }
+
+            return null;
+        }
+
+        return (new SignatureForm(Text("name"), Text("email"), Text("country"), Text("postalCode")), errors);
+    }
+
+    /// <summary>The validation errors, with each field's type error (if any) in place of its validation message.</summary>
+    private static Dictionary<string, string[]> Merge(IReadOnlyDictionary<string, string[]>? validation, IReadOnlyDictionary<string, string[]>? typeErrors)
+    {
+        var merged = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var source in new[] { validation, typeErrors })
+        {
+            foreach (var (key, value) in source ?? new Dictionary<string, string[]>()) merged[key] = value;
+        }
+
+        return merged;
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Petition.Intake.Petitions;
+using Petition.Intake.Publishing;
+using Petition.Intake.Security;
+using Petition.Messaging;
+using Petition.ServiceDefaults;
+using Petition.Signing;
+using Petition.Storage;
+
+namespace Petition.Intake;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<IntakeOptions>().Bind(builder.Configuration.GetSection("Petition"))
+            .Validate(o => o.AdminApiKey.Length >= 16, "Petition:AdminApiKey must be set (16+ characters).")
+            .Validate(o => o.DedupSecret.Length >= 16, "Petition:DedupSecret must be set (16+ characters).")
+            .ValidateOnStart();
+        services.Configure<CoalescingOptions>(builder.Configuration.GetSection("Coalescing"));
+        services.AddSingleton(sp => new DedupKeyHasher(sp.GetRequiredService<IOptions<IntakeOptions>>().Value.DedupSecret));
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddPetitionStorage(builder.Configuration);
+        services.AddPetitionBus(builder.Configuration);
+
+        services.AddSingleton<PetitionCatalog>();
+        services.AddHostedService(sp => sp.GetRequiredService<PetitionCatalog>());
+        services.AddSingleton<SignaturePublisher>();
+        // Registered after the bus, so it stops (and drains) before the bus does.
+        services.AddSingleton<SignatureCoalescer>();
+        services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());
+        services.AddHealthChecks().AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag]);
+
+        services.AddAuthentication(AdminApiKeyHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, AdminApiKeyHandler>(AdminApiKeyHandler.SchemeName, null);
+        services.AddAuthorizationBuilder().AddPolicy(AdminApiKeyHandler.AdminPolicy, p => p.RequireRole(AdminApiKeyHandler.AdminRole));
+    }
+}

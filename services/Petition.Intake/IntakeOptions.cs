@@ -1,0 +1,30 @@
+namespace Petition.Intake;
+
+/// <summary>Intake settings (section "Petition"); secrets come from the environment, never the repository.</summary>
+public sealed class IntakeOptions
+{
+    /// <summary>The key admins send in X-Api-Key.</summary>
+    public string AdminApiKey { get; set; } = string.Empty;
+
+    /// <summary>The HMAC secret of the dedup key; the same in every intake, for the life of the data.</summary>
+    public string DedupSecret { get; set; } = string.Empty;
+
+    /// <summary>Most rows one bulk import may hold.</summary>
+    public int MaxImportRows { get; set; } = 10_000;
+}
+
+/// <summary>How concurrent signatures are coalesced into broker messages (section "Coalescing").</summary>
+public sealed class CoalescingOptions
+{
+    /// <summary>Most signatures in one message.</summary>
+    public int MaxSignaturesPerMessage { get; set; } = 500;
+
+    /// <summary>How long the first signature of a message waits for company before it is sent.</summary>
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Messages awaiting their confirm at once; more signatures gather meanwhile.</summary>
+    public int MaxInFlight { get; set; } = 8;
+
+    /// <summary>Signatures waiting to be sent before new requests wait for room.</summary>
+    public int QueueCapacity { get; set; } = 50_000;
+}

@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Petition.Storage;
+
+namespace Petition.Intake.Petitions;
+
+/// <summary>
+/// The petitions, held in memory so the signing path never waits on PostgreSQL. It learns of petitions
+/// created or closed by any intake through LISTEN/NOTIFY, and reloads everything on every (re)connect and
+/// every <see cref="FullReloadInterval"/>, so a notification missed while disconnected is caught up.
+/// </summary>
+internal sealed partial class PetitionCatalog(
+    NpgsqlDataSource dataSource, PetitionRepository repository, ILogger<PetitionCatalog> logger) : BackgroundService
+{
+    private static readonly TimeSpan FullReloadInterval = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<Guid, PetitionRecord> _petitions = new();
+    private volatile bool _loaded;
+
+    /// <summary>True once the petitions were loaded at least once.</summary>
+    public bool IsLoaded => _loaded;
+
+    public PetitionRecord? Find(Guid petitionId) => _petitions.GetValueOrDefault(petitionId);
+
+    public IReadOnlyList<PetitionRecord> All() => [.. _petitions.Values.OrderByDescending(p => p.CreatedAt)];
+
+    /// <summary>Records a change made by this intake at once, ahead of its own notification.</summary>
+    public void Put(PetitionRecord petition) => _petitions[petition.PetitionId] = petition;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogDisconnected(logger, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        var changed = new ConcurrentQueue<Guid>();
+        await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+        connection.Notification += (_, e) =>
+        {
+            if (Guid.TryParse(e.Payload, out var id)) changed.Enqueue(id);
+        };
+        await using (var listen = new NpgsqlCommand($"LISTEN {PetitionRepository.ChangeChannel}", connection))
+        {
+            await listen.ExecuteNonQueryAsync(stoppingToken);
+        }
+
+        await ReloadAllAsync(stoppingToken);
+        var nextFullReload = DateTime.UtcNow + FullReloadInterval;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await connection.WaitAsync(FullReloadInterval, stoppingToken);
+            while (changed.TryDequeue(out var id))
+            {
+                var petition = await repository.FindAsync(id, stoppingToken);
+                if (petition is not null) Put(petition);
+            }
+
+            if (DateTime.UtcNow >= nextFullReload)
+            {
+                await ReloadAllAsync(stoppingToken);
+                nextFullReload = DateTime.UtcNow + FullReloadInterval;
+            }
+        }
+    }
+
+    private async Task ReloadAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var petition in await repository.ListAsync(cancellationToken)) Put(petition);
+        if (!_loaded) LogLoaded(logger, _petitions.Count);
+        _loaded = true;
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Petition catalog loaded: {Count} petitions")]
+    private static partial void LogLoaded(ILogger logger, int count);
+
+    [LoggerMessage(2, LogLevel.Warning, "Petition catalog cannot read PostgreSQL; it keeps serving what it has and retries: {Reason}")]
+    private static partial void LogDisconnected(ILogger logger, string reason);
+}
+
+/// <summary>Not ready until the catalog has loaded: before that every petition would look unknown.</summary>
+internal sealed class PetitionCatalogHealthCheck(PetitionCatalog catalog) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(catalog.IsLoaded
+            ? HealthCheckResult.Healthy("Petitions loaded.")
+            : HealthCheckResult.Unhealthy("Petitions not loaded yet from PostgreSQL."));
+}

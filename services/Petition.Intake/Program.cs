@@ -1,0 +1,23 @@
+using Petition.Intake;
+using Petition.Intake.Apis;
+using Petition.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.UseServiceDefaults();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapDefaultEndpoints();
+app.MapSignaturesApi();
+app.MapPetitionsApi();
+
+app.Run();
+
+/// <summary>Entry point, visible to the in-process API tests.</summary>
+public partial class Program;

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Petition.Contracts;
+
+namespace Petition.Intake.Publishing;
+
+/// <summary>
+/// Coalesces concurrent signatures into few broker messages, so throughput does not hinge on the broker's
+/// per-message cost. Each caller still waits for the confirm of the message that holds its own signature.
+/// </summary>
+internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, IOptions<CoalescingOptions> options, ILogger<SignatureCoalescer> logger)
+    : BackgroundService
+{
+    private readonly CoalescingOptions _options = options.Value;
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
+        new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private sealed record Pending(AcceptedSignature Signature)
+    {
+        public TaskCompletionSource Confirmed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Completes once the broker confirmed the signature; throws <see cref="BrokerUnavailableException"/>.</summary>
+    public async Task SubmitAsync(AcceptedSignature signature, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(signature);
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException e)
+        {
+            throw new BrokerUnavailableException("The intake is shutting down.", e);
+        }
+
+        // Not cancelled with the request: once queued, the signature may yet become durable, and a
+        // caller that went away simply never learns it (it will retry and be deduplicated).
+        await pending.Confirmed.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var inFlight = new SemaphoreSlim(_options.MaxInFlight);
+        var reader = _queue.Reader;
+        var lingerTicks = (long)(_options.Linger.TotalSeconds * Stopwatch.Frequency);
+
+        // Runs until the channel is completed and drained (see StopAsync), not until stoppingToken:
+        // a signature already queued is sent, never abandoned.
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            var batch = new List<Pending>(_options.MaxSignaturesPerMessage);
+            var deadline = Stopwatch.GetTimestamp() + lingerTicks;
+            while (batch.Count < _options.MaxSignaturesPerMessage)
+            {
+                if (reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    continue;
+                }
+
+                var remaining = deadline - Stopwatch.GetTimestamp();
+                if (remaining <= 0 || stoppingToken.IsCancellationRequested) break;
+                using var linger = new CancellationTokenSource(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+                try
+                {
+                    if (!await reader.WaitToReadAsync(linger.Token)) break;
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            if (batch.Count == 0) continue;
+            await inFlight.WaitAsync(CancellationToken.None);
+            _ = SendAsync(batch, inFlight);
+        }
+
+        // Wait for the last confirms before the bus is allowed to stop.
+        for (var i = 0; i < _options.MaxInFlight; i++) await inFlight.WaitAsync(CancellationToken.None);
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    private async Task SendAsync(List<Pending> batch, SemaphoreSlim inFlight)
+    {
+        try
+        {
+            await publisher.SendAsync(batch.ConvertAll(p => p.Signature), CancellationToken.None);
+            foreach (var pending in batch) pending.Confirmed.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            LogSendFailed(logger, batch.Count, e.GetBaseException().Message);
+            var failure = e as BrokerUnavailableException ?? new BrokerUnavailableException("The broker refused the message.", e);
+            foreach (var pending in batch) pending.Confirmed.TrySetException(failure);
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "Broker did not confirm a message of {Count} signatures; callers get 503: {Reason}")]
+    private static partial void LogSendFailed(ILogger logger, int count, string reason);
+}

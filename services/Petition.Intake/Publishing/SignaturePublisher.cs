@@ -1,0 +1,42 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Petition.Contracts;
+using Petition.Messaging;
+
+namespace Petition.Intake.Publishing;
+
+/// <summary>The broker refused, or did not confirm in time: nothing may be reported as accepted.</summary>
+internal sealed class BrokerUnavailableException(string message, Exception? inner) : Exception(message, inner);
+
+/// <summary>
+/// Where a signature becomes durable: sends signatures to the signature queue as persistent messages and
+/// completes only when RabbitMQ has confirmed every one of them.
+/// </summary>
+internal sealed class SignaturePublisher(IBus bus, IOptions<MessagingOptions> messaging, IOptions<CoalescingOptions> coalescing)
+{
+    private readonly Uri _queue = messaging.Value.SignatureQueueAddress;
+    private readonly TimeSpan _confirmTimeout = messaging.Value.ConfirmTimeout;
+    private readonly int _perMessage = coalescing.Value.MaxSignaturesPerMessage;
+
+    /// <summary>Sends the signatures in messages of at most MaxSignaturesPerMessage; throws <see cref="BrokerUnavailableException"/>.</summary>
+    public async Task SendAsync(IReadOnlyList<AcceptedSignature> signatures, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_confirmTimeout);
+        try
+        {
+            // Send to the queue, not publish to an exchange: sending declares and binds the durable queue,
+            // so a confirmed message is never one the broker dropped for want of a consumer's binding.
+            var endpoint = await bus.GetSendEndpoint(_queue);
+            await Task.WhenAll(signatures.Chunk(_perMessage).Select(chunk => endpoint.Send(
+                new StoreSignatures { BatchId = NewId.NextGuid(), Signatures = chunk },
+                context => context.Durable = true,
+                timeout.Token)));
+        }
+        catch (Exception e) when (e is not BrokerUnavailableException)
+        {
+            throw new BrokerUnavailableException(
+                timeout.IsCancellationRequested ? "The broker did not confirm in time." : "The broker refused the message.", e);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using StackExchange.Redis;
+
+namespace Petition.Worker.Dedup;
+
+/// <summary>
+/// <see cref="IDedupCache"/> on Redis: one hash per petition, field = dedup key, value = the id of the
+/// committed signature that owns it. The only file that knows the Redis client (StackExchange.Redis 1.2.6).
+/// </summary>
+public sealed class RedisDedupCache : IDedupCache, IDisposable
+{
+    // 1 where the signer is owned by another signature, 0 where it is free or owned by this one.
+    private const string FindTakenScript = """
+        local result = {}
+        for i = 1, #KEYS do
+          local owner = redis.call('HGET', KEYS[i], ARGV[2 * i - 1])
+          result[i] = (owner and owner ~= ARGV[2 * i]) and 1 or 0
+        end
+        return result
+        """;
+
+    private const string RecordScript = """
+        for i = 1, #KEYS do
+          redis.call('HSET', KEYS[i], ARGV[2 * i - 1], ARGV[2 * i])
+        end
+        return #KEYS
+        """;
+
+    private readonly ConnectionMultiplexer _redis;
+
+    public RedisDedupCache(string configuration)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false; // start without Redis; PostgreSQL deduplicates alone meanwhile
+        options.ConnectTimeout = 2000;
+        options.SyncTimeout = 2000;
+        _redis = ConnectionMultiplexer.Connect(options);
+    }
+
+    public bool IsConnected => _redis.IsConnected;
+
+    public async Task<bool[]> FindTakenAsync(IReadOnlyList<DedupClaim> claims)
+    {
+        var (keys, values) = Arguments(claims);
+        var result = (RedisResult[])(await _redis.GetDatabase().ScriptEvaluateAsync(FindTakenScript, keys, values))!;
+        return Array.ConvertAll(result, r => (long)r == 1);
+    }
+
+    public Task RecordAsync(IReadOnlyList<DedupClaim> committed)
+    {
+        var (keys, values) = Arguments(committed);
+        return _redis.GetDatabase().ScriptEvaluateAsync(RecordScript, keys, values);
+    }
+
+    public Task<TimeSpan> PingAsync() => _redis.GetDatabase().PingAsync();
+
+    public void Dispose() => _redis.Dispose();
+
+    private static (RedisKey[] Keys, RedisValue[] Values) Arguments(IReadOnlyList<DedupClaim> claims)
+    {
+        var keys = new RedisKey[claims.Count];
+        var values = new RedisValue[claims.Count * 2];
+        for (var i = 0; i < claims.Count; i++)
+        {
+            keys[i] = $"petition:{claims[i].PetitionId:N}:signers";
+            values[2 * i] = claims[i].DedupKey;
+            values[2 * i + 1] = claims[i].SignatureId.ToByteArray();
+        }
+
+        return (keys, values);
+    }
+}

@@ -1,0 +1,31 @@
+using MassTransit;
+using Petition.Messaging;
+using Petition.ServiceDefaults;
+using Petition.Storage;
+using Petition.Worker.Dedup;
+using Petition.Worker.Faults;
+using Petition.Worker.Storing;
+
+namespace Petition.Worker;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<WorkerOptions>(builder.Configuration.GetSection("Worker"));
+        services.AddPetitionStorage(builder.Configuration);
+
+        var redis = builder.Configuration.GetConnectionString("Redis")
+            ?? throw new InvalidOperationException("ConnectionStrings:Redis is not configured.");
+        services.AddSingleton<IDedupCache>(sp => new RedisDedupCache(redis));
+        services.AddSingleton<SignatureDeduplicator>();
+        services.AddSingleton<CrashPoints>();
+        services.AddHealthChecks()
+            .AddCheck<DedupCacheHealthCheck>("redis", tags: [ServiceDefaultsExtensions.ReadyTag])
+            .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
+
+        services.AddPetitionBus(builder.Configuration, bus =>
+            bus.AddConsumer<StoreSignaturesConsumer, StoreSignaturesConsumerDefinition>());
+    }
+}

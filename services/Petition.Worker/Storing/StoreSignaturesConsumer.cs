@@ -1,0 +1,111 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Petition.Contracts;
+using Petition.Messaging;
+using Petition.Storage;
+using Petition.Worker.Dedup;
+using Petition.Worker.Faults;
+
+namespace Petition.Worker.Storing;
+
+/// <summary>
+/// Stores batches of accepted signatures: Redis check, one PostgreSQL transaction, Redis record, totals event, ack.
+/// The batch is acked only after the commit, so a crash at any step redelivers it; the write recognises
+/// rows a failed attempt already stored by their signature id, so nothing is lost or counted twice.
+/// </summary>
+public sealed partial class StoreSignaturesConsumer(
+    SignatureDeduplicator deduplicator, SignatureBatchWriter writer, CrashPoints crash,
+    IOptions<WorkerOptions> options, IOptions<MessagingOptions> messaging, ILogger<StoreSignaturesConsumer> logger)
+    : IConsumer<Batch<StoreSignatures>>
+{
+    private const string PoisonReasonHeader = "Petition-Poison-Reason";
+
+    public async Task Consume(ConsumeContext<Batch<StoreSignatures>> context)
+    {
+        var signatures = context.Message.SelectMany(m => m.Message.Signatures).ToList();
+        try
+        {
+            var outcome = await StoreAsync(signatures, context.CancellationToken);
+            await PublishTotalsAsync(context, outcome);
+        }
+        catch (PostgresException e) when (IsBadData(e))
+        {
+            // One bad message must not hold back the good ones it was batched with: store them one by one.
+            foreach (var message in context.Message)
+            {
+                await StoreOneOrSetAsideAsync(context, message);
+            }
+        }
+
+        crash.Reached(CrashPoint.BeforeAck);
+    }
+
+    private async Task<BatchOutcome> StoreAsync(IReadOnlyList<AcceptedSignature> signatures, CancellationToken cancellationToken)
+    {
+        var knownDuplicates = await deduplicator.FindTakenAsync(signatures);
+        crash.Reached(CrashPoint.AfterDedup);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var write = await writer.BeginAsync(cancellationToken);
+                await write.CopyAsync(signatures, knownDuplicates, cancellationToken);
+                crash.Reached(CrashPoint.AfterCopy);
+                var outcome = await write.CommitAsync(cancellationToken);
+                crash.Reached(CrashPoint.AfterCommit);
+                // Only now, committed, do these signers count as taken in Redis.
+                await deduplicator.RecordCommittedAsync(signatures, outcome.StoredSignatureIds);
+                LogStored(logger, signatures.Count, outcome.Stored, outcome.Duplicates);
+                return outcome;
+            }
+            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                // PostgreSQL down, restarting or deadlocked: nothing committed, nothing acked; wait and retry.
+                var delay = TimeSpan.FromMilliseconds(Math.Min(options.Value.MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt, 10))));
+                LogRetrying(logger, signatures.Count, attempt, delay.TotalMilliseconds, e.Message);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+
+    private async Task StoreOneOrSetAsideAsync(ConsumeContext context, ConsumeContext<StoreSignatures> message)
+    {
+        try
+        {
+            var outcome = await StoreAsync(message.Message.Signatures, context.CancellationToken);
+            await PublishTotalsAsync(context, outcome);
+        }
+        catch (PostgresException e) when (IsBadData(e))
+        {
+            // Set aside with the reason, confirmed by the broker before the batch is acked: never dropped.
+            var reason = $"{e.SqlState}: {e.MessageText}";
+            LogPoison(logger, message.Message.BatchId, reason);
+            var poison = await context.GetSendEndpoint(new Uri($"queue:{messaging.Value.SignatureQueue}_error"));
+            await poison.Send(message.Message, send => send.Headers.Set(PoisonReasonHeader, reason), context.CancellationToken);
+        }
+    }
+
+    private static Task PublishTotalsAsync(ConsumeContext context, BatchOutcome outcome) =>
+        Task.WhenAll(outcome.Totals.Select(t => context.Publish(t, context.CancellationToken)));
+
+    private static bool IsTransient(Exception e) => e switch
+    {
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "40P01" or "40001" },
+        TimeoutException or System.Net.Sockets.SocketException or IOException => true,
+        _ => false,
+    };
+
+    // Data exceptions (22xxx) and integrity violations (23xxx) will fail the same way on every retry.
+    private static bool IsBadData(PostgresException e) => e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal);
+
+    [LoggerMessage(1, LogLevel.Debug, "Batch of {Count} signatures committed: {Stored} stored, {Duplicates} duplicates")]
+    private static partial void LogStored(ILogger logger, int count, int stored, int duplicates);
+
+    [LoggerMessage(2, LogLevel.Warning, "PostgreSQL unavailable for a batch of {Count} (attempt {Attempt}); retrying in {DelayMs} ms, batch stays unacked: {Reason}")]
+    private static partial void LogRetrying(ILogger logger, int count, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(3, LogLevel.Error, "Message {BatchId} cannot be stored and was moved to the error queue: {Reason}")]
+    private static partial void LogPoison(ILogger logger, Guid batchId, string reason);
+}

@@ -1,0 +1,43 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Petition.Messaging;
+
+/// <summary>Registers the bus.</summary>
+public static class BusServiceCollectionExtensions
+{
+    /// <summary>
+    /// MassTransit on RabbitMQ from the connection string "RabbitMq" (amqp://user:password@host:port/vhost),
+    /// with publisher confirms and persistent messages, so a completed send means the broker has it on disk.
+    /// </summary>
+    public static IServiceCollection AddPetitionBus(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator>? configure = null)
+    {
+        var uri = new Uri(configuration.GetConnectionString("RabbitMq")
+            ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured."));
+        services.Configure<MessagingOptions>(configuration.GetSection("Messaging"));
+        services.AddMassTransit(bus =>
+        {
+            configure?.Invoke(bus);
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var userInfo = uri.UserInfo.Split(':', 2);
+                var virtualHost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+                rabbit.Host(uri.Host, (ushort)(uri.IsDefaultPort ? 5672 : uri.Port), virtualHost.Length == 0 ? "/" : virtualHost, host =>
+                {
+                    host.Username(Uri.UnescapeDataString(userInfo[0]));
+                    host.Password(userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : string.Empty);
+                    host.PublisherConfirmation = true;
+                    host.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
+                });
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+        services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = false; // start without the broker; sends answer 503 until it is back
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        return services;
+    }
+}

@@ -1,0 +1,16 @@
+using Petition.Contracts;
+
+namespace Petition.Messaging;
+
+/// <summary>Bus settings shared by the services (section "Messaging").</summary>
+public sealed class MessagingOptions
+{
+    /// <summary>The queue of <see cref="StoreSignatures"/> commands; tests give each run its own.</summary>
+    public string SignatureQueue { get; set; } = QueueNames.StoreSignatures;
+
+    /// <summary>How long a send may wait for the broker's confirm before the caller is told 503.</summary>
+    public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The address MassTransit sends signature batches to.</summary>
+    public Uri SignatureQueueAddress => new($"queue:{SignatureQueue}");
+}
