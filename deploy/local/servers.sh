@@ -13,7 +13,7 @@ redis_port=${PETITION_REDIS_PORT:-6380}
 amqp_port=${PETITION_AMQP_PORT:-5673}
 amqp_dist_port=$((amqp_port + 20000))
 pg_bin=/usr/lib/postgresql/15/bin
-rabbit_node=petition@localhost
+rabbit_node=petition-$amqp_port@localhost
 
 log() { printf '[servers] %s\n' "$*" >&2; }
 

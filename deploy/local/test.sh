@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test. Starts its own fresh PostgreSQL, Redis and RabbitMQ (installing them from Debian if
+# missing) under .data/test on ports of their own, so it never touches the local run's data, and stops
+# them afterwards.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$repo"
+
+export PETITION_DATA=$repo/.data/test PETITION_PG_PORT=5434 PETITION_REDIS_PORT=6381 PETITION_AMQP_PORT=5674
+servers=$repo/deploy/local/servers.sh
+
+command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
+
+"$servers" stop >/dev/null 2>&1 || true
+rm -rf "$PETITION_DATA"
+trap '"$servers" stop >/dev/null 2>&1 || true' EXIT
+"$servers" start
+eval "$("$servers" env)"
+export PETITION_PG_BIN=/usr/lib/postgresql/15/bin
+
+dotnet build Petition.sln -c Release -v q -nologo
+
+# One project at a time: the outage tests stop and start shared servers, and two cores are enough
+# contention already.
+failed=0
+for project in tests/*/*.Tests.csproj; do
+  echo "== $project"
+  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" || failed=1
+done
+exit $failed
