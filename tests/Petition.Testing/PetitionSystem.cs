@@ -1,0 +1,143 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using Xunit;
+
+namespace Petition.Testing;
+
+/// <summary>What PostgreSQL holds for one petition.</summary>
+public sealed record StoredCounts(long Rows, long Total, long CountrySum, long CountryMismatches, long Duplicates, long DistinctSigners);
+
+/// <summary>
+/// The signing pipeline on the real servers, for one test class: its own signature queue (so test classes
+/// running in parallel never consume each other's messages), an in-process intake, and worker processes
+/// started on demand. Each test uses its own petitions.
+/// </summary>
+public class PetitionSystem : IAsyncLifetime
+{
+    public const string Database = "petition_test";
+
+    private readonly List<WorkerProcess> _workers = [];
+
+    public string Queue { get; } = $"store-signatures-test-{Guid.NewGuid():N}";
+
+    public IntakeFactory Intake { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public HttpClient Admin { get; private set; } = null!;
+
+    /// <summary>Settings shared by the intake and the workers of this system.</summary>
+    public Dictionary<string, string> Settings => new()
+    {
+        ["ConnectionStrings:Postgres"] = TestServers.PostgresDatabase(Database),
+        ["Messaging:SignatureQueue"] = Queue,
+    };
+
+    public virtual async Task InitializeAsync()
+    {
+        await TestServers.EnsureDatabaseAsync(Database);
+        Intake = new IntakeFactory(Settings);
+        Client = Intake.CreateClient();
+        Admin = Intake.CreateAdminClient();
+        await WaitUntilAsync(async () => (await Client.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the intake to become ready");
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var worker in _workers) await worker.DisposeAsync();
+        Client.Dispose();
+        Admin.Dispose();
+        await Intake.DisposeAsync();
+    }
+
+    /// <summary>Starts a worker on this system's queue; extra settings override (e.g. Worker:CrashAt).</summary>
+    public WorkerProcess StartWorker(IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var settings = Settings;
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
+        var worker = WorkerProcess.Start(settings);
+        _workers.Add(worker);
+        return worker;
+    }
+
+    public async Task<Guid> CreatePetitionAsync(DateTimeOffset? closesAt = null)
+    {
+        var response = await Admin.PostAsJsonAsync("/api/petitions", new { title = "Test petition", description = "For a test.", target = 1000, closesAt });
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("id").GetGuid();
+    }
+
+    public Task<HttpResponseMessage> SignAsync(Guid petitionId, Signer signer) =>
+        Client.PostAsJsonAsync($"/api/petitions/{petitionId}/signatures", signer);
+
+    /// <summary>Rows, totals and duplicates of one petition, straight from PostgreSQL.</summary>
+    public static async Task<StoredCounts> CountsAsync(Guid petitionId)
+    {
+        await using var connection = new NpgsqlConnection(TestServers.PostgresDatabase(Database));
+        return await connection.QuerySingleAsync<StoredCounts>("""
+            SELECT
+              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId) AS Rows,
+              (SELECT coalesce(max(total), 0) FROM petition_totals WHERE petition_id = @petitionId) AS Total,
+              (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @petitionId) AS CountrySum,
+              (SELECT count(*)
+                 FROM (SELECT country, total FROM petition_country_totals WHERE petition_id = @petitionId) t
+                 FULL JOIN (SELECT country, count(*) AS n FROM signatures WHERE petition_id = @petitionId GROUP BY country) s USING (country)
+                WHERE t.total IS DISTINCT FROM s.n) AS CountryMismatches,
+              (SELECT count(*) FROM signature_duplicates WHERE petition_id = @petitionId) AS Duplicates,
+              (SELECT count(DISTINCT dedup_key) FROM signatures WHERE petition_id = @petitionId) AS DistinctSigners
+            """, new { petitionId });
+    }
+
+    /// <summary>
+    /// Waits until the petition holds exactly <paramref name="expected"/> signatures, then checks that it stays
+    /// so and that the totals (overall and per country) equal COUNT(*) of the stored rows.
+    /// </summary>
+    public static async Task AssertStoredExactlyAsync(Guid petitionId, long expected, TimeSpan? timeout = null)
+    {
+        StoredCounts counts = null!;
+        await WaitUntilAsync(async () => (counts = await CountsAsync(petitionId)).Rows >= expected && counts.Total == counts.Rows,
+            timeout ?? TimeSpan.FromSeconds(60), $"{expected} signatures to be stored", () => counts.ToString());
+        await Task.Delay(500); // anything still in flight would show now
+        counts = await CountsAsync(petitionId);
+        Assert.Equal(expected, counts.Rows);
+        Assert.Equal(counts.Rows, counts.Total);
+        Assert.Equal(counts.Rows, counts.CountrySum);
+        Assert.Equal(0, counts.CountryMismatches);
+        Assert.Equal(counts.Rows, counts.DistinctSigners);
+    }
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? state = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or NpgsqlException && DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow >= deadline) throw new TimeoutException($"Timed out after {timeout} waiting for {what}. {state?.Invoke()}");
+            await Task.Delay(100);
+        }
+    }
+}
+
+/// <summary>A signature body as a campaign site posts it.</summary>
+public sealed record Signer(string Name, string Email, string Country, string? PostalCode = null)
+{
+    private static readonly string[] Countries = ["GB", "KR", "BR", "DE", "NG", "IN", "US", "FR", "UA", "ZA"];
+
+    /// <summary>A new signer with a unique email.</summary>
+    public static Signer Unique(int i = 0) =>
+        new($"Signer {i}", $"signer-{Guid.NewGuid():N}@example.org", Countries[Math.Abs(i) % Countries.Length]);
+
+    /// <summary>The same person signing again, typing the email differently.</summary>
+    public Signer Again() => this with { Email = "  " + Email.ToUpperInvariant() + " " };
+}

@@ -1,0 +1,57 @@
+using Npgsql;
+
+namespace Petition.Testing;
+
+/// <summary>
+/// The real servers the tests use, from the environment the test command sets (deploy/local/test.sh, which
+/// starts them): ConnectionStrings__Postgres, __Redis, __RabbitMq, Petition__AdminApiKey, Petition__DedupSecret.
+/// </summary>
+public static class TestServers
+{
+    public static string Postgres => Required("ConnectionStrings__Postgres");
+
+    public static string Redis => Required("ConnectionStrings__Redis");
+
+    public static string RabbitMq => Required("ConnectionStrings__RabbitMq");
+
+    public static string AdminKey => Required("Petition__AdminApiKey");
+
+    public static string DedupSecret => Required("Petition__DedupSecret");
+
+    /// <summary>The same server with another database.</summary>
+    public static string PostgresDatabase(string database) =>
+        new NpgsqlConnectionStringBuilder(Postgres) { Database = database }.ConnectionString;
+
+    /// <summary>Creates the database if missing (several test assemblies may race to do it).</summary>
+    public static async Task EnsureDatabaseAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(PostgresDatabase("postgres"));
+        await connection.OpenAsync();
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+        exists.Parameters.AddWithValue("name", database);
+        if (await exists.ExecuteScalarAsync() is not null) return;
+        try
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        catch (PostgresException e) when (e.SqlState is "42P04" or "23505")
+        {
+            // Created meanwhile by another test assembly.
+        }
+    }
+
+    /// <summary>The repository root (where Petition.sln is).</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Petition.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("Petition.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    private static string Required(string name) => Environment.GetEnvironmentVariable(name)
+        ?? throw new InvalidOperationException($"{name} is not set: run the tests through deploy/local/test.sh, which starts the servers.");
+}
