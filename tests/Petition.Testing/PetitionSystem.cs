@@ -14,7 +14,7 @@ public sealed record StoredCounts(long Rows, long Total, long CountrySum, long C
 /// running in parallel never consume each other's messages), an in-process intake, and worker processes
 /// started on demand. Each test uses its own petitions.
 /// </summary>
-public class PetitionSystem : IAsyncLifetime
+public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
 {
     public const string Database = "petition_test";
 
@@ -42,6 +42,12 @@ public class PetitionSystem : IAsyncLifetime
         Client = Intake.CreateClient();
         Admin = Intake.CreateAdminClient();
         await WaitUntilAsync(async () => (await Client.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the intake to become ready");
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        await DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     public virtual async Task DisposeAsync()
