@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (from Debian) and starts PostgreSQL, Redis and RabbitMQ for Petition, bound to 127.0.0.1,
 # with all their data under one folder. Safe to run again: a server already up is left alone.
-#   deploy/local/servers.sh start|stop|status|env
+#   deploy/local/servers.sh start|stop [postgres|redis|rabbitmq] | status | env
 # PETITION_DATA picks the data folder (default: <repo>/.data). Ports: PETITION_PG_PORT (5433),
 # PETITION_REDIS_PORT (6380), PETITION_AMQP_PORT (5673). Secrets are generated once into $PETITION_DATA/secrets.env.
 set -euo pipefail
@@ -143,11 +143,18 @@ export Petition__DedupSecret='$PETITION_DEDUP_SECRET'
 ENV
 }
 
-case "${1:-start}" in
-  start) install_packages; secrets; start_postgres; ensure_database petition; start_redis; start_rabbitmq ;;
-  stop) secrets; stop_rabbitmq; stop_redis; stop_postgres; log "stopped" ;;
-  status) secrets; rabbit_env; pg_up && echo "postgres up" || echo "postgres down"
+case "${1:-start}:${2:-all}" in
+  start:all) install_packages; secrets; start_postgres; ensure_database petition; start_redis; start_rabbitmq ;;
+  stop:all) secrets; stop_rabbitmq; stop_redis; stop_postgres; log "stopped" ;;
+  # One server at a time, for the outage tests and for operators.
+  start:postgres) secrets; start_postgres ;;
+  stop:postgres) secrets; stop_postgres ;;
+  start:redis) secrets; start_redis ;;
+  stop:redis) secrets; stop_redis ;;
+  start:rabbitmq) secrets; start_rabbitmq ;;
+  stop:rabbitmq) secrets; stop_rabbitmq ;;
+  status:*) secrets; rabbit_env; pg_up && echo "postgres up" || echo "postgres down"
           redis_up && echo "redis up" || echo "redis down"; rabbit_up && echo "rabbitmq up" || echo "rabbitmq down" ;;
-  env) secrets; print_env ;;
-  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+  env:*) secrets; print_env ;;
+  *) echo "usage: $0 start|stop [postgres|redis|rabbitmq] | status | env" >&2; exit 2 ;;
 esac

@@ -53,9 +53,9 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
     public virtual async Task DisposeAsync()
     {
         foreach (var worker in _workers) await worker.DisposeAsync();
-        Client.Dispose();
-        Admin.Dispose();
-        await Intake.DisposeAsync();
+        Client?.Dispose();
+        Admin?.Dispose();
+        if (Intake is not null) await Intake.DisposeAsync();
     }
 
     /// <summary>Starts a worker on this system's queue; extra settings override (e.g. Worker:CrashAt).</summary>
@@ -82,7 +82,7 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
     /// <summary>Rows, totals and duplicates of one petition, straight from PostgreSQL.</summary>
     public static async Task<StoredCounts> CountsAsync(Guid petitionId)
     {
-        await using var connection = new NpgsqlConnection(TestServers.PostgresDatabase(Database));
+        await using var connection = TestServers.Connect(Database);
         return await connection.QuerySingleAsync<StoredCounts>("""
             SELECT
               (SELECT count(*) FROM signatures WHERE petition_id = @petitionId) AS Rows,

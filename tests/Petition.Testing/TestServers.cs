@@ -18,6 +18,10 @@ public static class TestServers
 
     public static string DedupSecret => Required("Petition__DedupSecret");
 
+    /// <summary>An unpooled connection for the tests' own queries: a pooled one goes stale when a test restarts the server.</summary>
+    public static NpgsqlConnection Connect(string database) =>
+        new(new NpgsqlConnectionStringBuilder(PostgresDatabase(database)) { Pooling = false }.ConnectionString);
+
     /// <summary>The same server with another database.</summary>
     public static string PostgresDatabase(string database) =>
         new NpgsqlConnectionStringBuilder(Postgres) { Database = database }.ConnectionString;
@@ -25,7 +29,7 @@ public static class TestServers
     /// <summary>Creates the database if missing (several test assemblies may race to do it).</summary>
     public static async Task EnsureDatabaseAsync(string database)
     {
-        await using var connection = new NpgsqlConnection(PostgresDatabase("postgres"));
+        await using var connection = Connect("postgres");
         await connection.OpenAsync();
         await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
         exists.Parameters.AddWithValue("name", database);
@@ -50,6 +54,22 @@ public static class TestServers
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Petition.sln"))) dir = dir.Parent;
             return dir?.FullName ?? throw new InvalidOperationException("Petition.sln not found above " + AppContext.BaseDirectory);
         }
+    }
+
+    /// <summary>Stops or starts one server through deploy/local/servers.sh (e.g. "stop", "rabbitmq").</summary>
+    public static async Task ServersAsync(params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(RepoRoot, "deploy", "local", "servers.sh"), .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"servers.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
     }
 
     private static string Required(string name) => Environment.GetEnvironmentVariable(name)

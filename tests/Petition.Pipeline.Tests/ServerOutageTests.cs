@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace Petition.Pipeline.Tests;
+
+/// <summary>These stop shared servers, so they run alone, after the parallel tests.</summary>
+[CollectionDefinition(nameof(ServerOutages), DisableParallelization = true)]
+public sealed class ServerOutages;
+
+[Collection(nameof(ServerOutages))]
+public sealed class ServerOutageTests
+{
+    [Fact]
+    public async Task Broker_down_means_503_with_retry_after_never_202_and_the_intake_recovers_by_itself()
+    {
+        await using var system = new PetitionSystem();
+        await system.InitializeAsync();
+        system.StartWorker();
+        var petition = await system.CreatePetitionAsync();
+        var accepted = 0;
+        Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, Signer.Unique())).StatusCode);
+        accepted++;
+
+        await TestServers.ServersAsync("stop", "rabbitmq");
+        try
+        {
+            var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => system.SignAsync(petition, Signer.Unique(i))));
+
+            Assert.All(responses, r =>
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+                Assert.NotNull(r.Headers.RetryAfter);
+                Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+            });
+        }
+        finally
+        {
+            await TestServers.ServersAsync("start", "rabbitmq");
+        }
+
+        // No restart of the intake: it reconnects on its own.
+        await PetitionSystem.WaitUntilAsync(async () => (await system.SignAsync(petition, Signer.Unique())).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(60), "the intake to accept again");
+        accepted++;
+        await PetitionSystem.AssertStoredExactlyAsync(petition, accepted);
+    }
+
+    [Fact]
+    public async Task Postgres_restarting_under_load_loses_nothing_messages_wait_unacked()
+    {
+        await using var system = new PetitionSystem();
+        await system.InitializeAsync();
+        var worker = system.StartWorker();
+        var petition = await system.CreatePetitionAsync();
+        using var stop = new CancellationTokenSource();
+        var posted = new ConcurrentBag<Signer>();
+        var load = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var signer = Signer.Unique(i);
+                // The signing path never touches PostgreSQL: it keeps accepting through the outage.
+                Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, signer)).StatusCode);
+                posted.Add(signer);
+                await Task.Delay(2);
+            }
+        })));
+
+        await Task.Delay(1_000);
+        await TestServers.ServersAsync("stop", "postgres");
+        try
+        {
+            await Task.Delay(5_000);
+        }
+        finally
+        {
+            await TestServers.ServersAsync("start", "postgres");
+        }
+
+        await Task.Delay(1_000);
+        await stop.CancelAsync();
+        await load;
+        await PetitionSystem.AssertStoredExactlyAsync(petition, posted.Count, TimeSpan.FromSeconds(90));
+        Assert.Contains("batch stays unacked", worker.Output, StringComparison.Ordinal);
+    }
+}
