@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Starts the whole system on this machine: installs and starts PostgreSQL, Redis and RabbitMQ from Debian
+# (bound to 127.0.0.1, data under .data/), builds the services in Release and starts them in the
+# background. Running it again does no harm: what is already up is left running.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$repo"
+data=${PETITION_DATA:-$repo/.data}
+intake_url=${PETITION_INTAKE_URL:-http://127.0.0.1:5080}
+worker_url=${PETITION_WORKER_URL:-http://127.0.0.1:5081}
+
+command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH); Debian does not package it." >&2; exit 1; }
+
+deploy/local/servers.sh start
+eval "$(deploy/local/servers.sh env)"
+mkdir -p "$data/logs" "$data/run"
+
+running() { [ -s "$data/run/$1.pid" ] && kill -0 "$(cat "$data/run/$1.pid")" 2>/dev/null; }
+
+if ! running intake || ! running worker; then
+  echo "[up] building services (Release)"
+  dotnet build Petition.sln -c Release -v q -nologo >"$data/logs/build.log" 2>&1 || { cat "$data/logs/build.log"; exit 1; }
+fi
+
+start_service() { # start_service <name> <project> <url>
+  local name=$1 project=$2 url=$3
+  if running "$name"; then echo "[up] $name already running (pid $(cat "$data/run/$name.pid"))"; return; fi
+  # From its output folder: that is the content root, where its appsettings.json is.
+  # exec: the pid recorded is the service's own, so down.sh's SIGTERM reaches it.
+  (cd "services/$project/bin/Release/net10.0" && ASPNETCORE_URLS=$url exec nohup dotnet "$project.dll" >>"$data/logs/$name.log" 2>&1 </dev/null) &
+  echo $! >"$data/run/$name.pid"
+  echo "[up] started $name (pid $(cat "$data/run/$name.pid")), log: $data/logs/$name.log"
+}
+start_service worker Petition.Worker "$worker_url"
+start_service intake Petition.Intake "$intake_url"
+
+for name_url in "intake $intake_url" "worker $worker_url"; do
+  set -- $name_url
+  for _ in $(seq 1 120); do
+    curl -fs "$2/health/ready" >/dev/null 2>&1 && break
+    running "$1" || { echo "[up] $1 exited; see $data/logs/$1.log" >&2; tail -n 20 "$data/logs/$1.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  curl -fs "$2/health/ready" >/dev/null || { echo "[up] $1 is not ready: $(curl -s "$2/health/ready")" >&2; exit 1; }
+done
+
+cat <<DONE
+
+Petition is up.
+  Intake API   $intake_url        (POST /api/petitions/{id}/signatures, GET /api/petitions)
+  Worker       $worker_url/health/ready
+  Health       $intake_url/health/ready
+  Admin key    PETITION_ADMIN_KEY in $data/secrets.env (send it as the X-Api-Key header)
+  Servers      PostgreSQL 127.0.0.1:${PETITION_PG_PORT:-5433}, Redis 127.0.0.1:${PETITION_REDIS_PORT:-6380}, RabbitMQ 127.0.0.1:${PETITION_AMQP_PORT:-5673}
+  Logs         $data/logs/
+Stop everything with deploy/local/down.sh
+DONE
