@@ -22,9 +22,18 @@ dotnet build Petition.sln -c Release -v q -nologo
 
 # One project at a time: the outage tests stop and start shared servers, and two cores are enough
 # contention already.
-failed=0
+status=0
+log=$(mktemp)
 for project in tests/*/*.Tests.csproj; do
   echo "== $project"
-  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" || failed=1
+  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee -a "$log" || status=1
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
-exit $failed
+
+# One closing line for every runner that reads it: "N passed, N failed".
+passed=$(grep -E '^\s+Passed: [0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+failed=$(grep -E '^\s+Failed: [0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+rm -f "$log"
+[ "$passed" -gt 0 ] || status=1
+echo "$passed passed, $failed failed"
+exit $status

@@ -10,6 +10,7 @@ public sealed class IntakeFactory(IReadOnlyDictionary<string, string> settings) 
     {
         ArgumentNullException.ThrowIfNull(builder);
         // UseSetting, not ConfigureAppConfiguration: services read their connection strings while building.
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
     }
 
