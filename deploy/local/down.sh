@@ -4,7 +4,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 data=${PETITION_DATA:-$repo/.data}
 
-for name in intake worker; do
+for name in intake counter worker; do
   pidfile=$data/run/$name.pid
   [ -s "$pidfile" ] || continue
   pid=$(cat "$pidfile")

@@ -8,6 +8,7 @@ cd "$repo"
 data=${PETITION_DATA:-$repo/.data}
 intake_url=${PETITION_INTAKE_URL:-http://127.0.0.1:5080}
 worker_url=${PETITION_WORKER_URL:-http://127.0.0.1:5081}
+counter_url=${PETITION_COUNTER_URL:-http://127.0.0.1:5082}
 
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH); Debian does not package it." >&2; exit 1; }
 
@@ -17,7 +18,7 @@ mkdir -p "$data/logs" "$data/run"
 
 running() { [ -s "$data/run/$1.pid" ] && kill -0 "$(cat "$data/run/$1.pid")" 2>/dev/null; }
 
-if ! running intake || ! running worker; then
+if ! running intake || ! running worker || ! running counter; then
   echo "[up] building services (Release)"
   dotnet build Petition.sln -c Release -v q -nologo >"$data/logs/build.log" 2>&1 || { cat "$data/logs/build.log"; exit 1; }
 fi
@@ -33,8 +34,9 @@ start_service() { # start_service <name> <project> <url>
 }
 start_service worker Petition.Worker "$worker_url"
 start_service intake Petition.Intake "$intake_url"
+start_service counter Petition.Counter "$counter_url"
 
-for name_url in "intake $intake_url" "worker $worker_url"; do
+for name_url in "intake $intake_url" "worker $worker_url" "counter $counter_url"; do
   set -- $name_url
   for _ in $(seq 1 120); do
     curl -fs "$2/health/ready" >/dev/null 2>&1 && break
@@ -49,6 +51,7 @@ cat <<DONE
 Petition is up.
   Intake API   $intake_url        (POST /api/petitions/{id}/signatures, GET /api/petitions)
   Worker       $worker_url/health/ready
+  Counter      $counter_url       (GET /api/petitions/{id}/count, /count/stream; widget: $counter_url/widget.js; demo: $counter_url/demo.html)
   Health       $intake_url/health/ready
   Admin key    PETITION_ADMIN_KEY in $data/secrets.env (send it as the X-Api-Key header)
   Servers      PostgreSQL 127.0.0.1:${PETITION_PG_PORT:-5433}, Redis 127.0.0.1:${PETITION_REDIS_PORT:-6380}, RabbitMQ 127.0.0.1:${PETITION_AMQP_PORT:-5673}

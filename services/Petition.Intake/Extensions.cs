@@ -1,8 +1,6 @@
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Petition.Intake.Petitions;
 using Petition.Intake.Publishing;
-using Petition.Intake.Security;
 using Petition.Messaging;
 using Petition.ServiceDefaults;
 using Petition.Signing;
@@ -16,7 +14,6 @@ internal static class Extensions
     {
         var services = builder.Services;
         services.AddOptions<IntakeOptions>().Bind(builder.Configuration.GetSection("Petition"))
-            .Validate(o => o.AdminApiKey.Length >= 16, "Petition:AdminApiKey must be set (16+ characters).")
             .Validate(o => o.DedupSecret.Length >= 16, "Petition:DedupSecret must be set (16+ characters).")
             .ValidateOnStart();
         services.Configure<CoalescingOptions>(builder.Configuration.GetSection("Coalescing"));
@@ -34,8 +31,6 @@ internal static class Extensions
         services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());
         services.AddHealthChecks().AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
-        services.AddAuthentication(AdminApiKeyHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, AdminApiKeyHandler>(AdminApiKeyHandler.SchemeName, null);
-        services.AddAuthorizationBuilder().AddPolicy(AdminApiKeyHandler.AdminPolicy, p => p.RequireRole(AdminApiKeyHandler.AdminRole));
+        AdminApiKeyHandler.AddTo(builder);
     }
 }

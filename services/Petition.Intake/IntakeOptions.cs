@@ -3,9 +3,6 @@ namespace Petition.Intake;
 /// <summary>Intake settings (section "Petition"); secrets come from the environment, never the repository.</summary>
 public sealed class IntakeOptions
 {
-    /// <summary>The key admins send in X-Api-Key.</summary>
-    public string AdminApiKey { get; set; } = string.Empty;
-
     /// <summary>The HMAC secret of the dedup key; the same in every intake, for the life of the data.</summary>
     public string DedupSecret { get; set; } = string.Empty;
 

@@ -30,6 +30,8 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<PetitionRepository>();
         services.AddSingleton<SignatureStatusReader>();
         services.AddSingleton<SignatureBatchWriter>();
+        services.AddSingleton<TotalsReader>();
+        services.AddSingleton<MilestoneStore>();
         return services;
     }
 }

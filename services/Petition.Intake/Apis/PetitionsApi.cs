@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Petition.Intake.Http;
 using Petition.Intake.Petitions;
-using Petition.Intake.Security;
+using Petition.ServiceDefaults;
 using Petition.Storage;
 
 namespace Petition.Intake.Apis;

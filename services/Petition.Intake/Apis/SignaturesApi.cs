@@ -8,7 +8,7 @@ using Petition.Contracts;
 using Petition.Intake.Http;
 using Petition.Intake.Petitions;
 using Petition.Intake.Publishing;
-using Petition.Intake.Security;
+using Petition.ServiceDefaults;
 using Petition.Signing;
 using Petition.Storage;
 

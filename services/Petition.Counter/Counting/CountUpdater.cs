@@ -1,0 +1,23 @@
+using Petition.Counter.Streaming;
+using Petition.Storage;
+
+namespace Petition.Counter.Counting;
+
+/// <summary>Moves a petition's totals forward and sets off what follows: the push to live clients, milestones.</summary>
+public sealed class CountUpdater(PetitionCounts counts, CountBroadcaster broadcaster, MilestoneTracker milestones)
+{
+    /// <summary>
+    /// Applies the candidate if it is newer than what is held; returns the milestones it may have crossed
+    /// (for the caller to record, in bulk when it applies many).
+    /// </summary>
+    public IReadOnlyList<MilestoneRecord> Apply(PetitionCount candidate)
+    {
+        if (!counts.TryAdvance(candidate, out var previous)) return [];
+        broadcaster.Notify(candidate.PetitionId);
+        return [.. milestones.Crossed(previous?.Total ?? 0, candidate)];
+    }
+
+    /// <summary>Applies one candidate and records its milestones.</summary>
+    public Task ApplyAsync(PetitionCount candidate, CancellationToken cancellationToken) =>
+        milestones.RecordAndPublishAsync(Apply(candidate), cancellationToken);
+}

@@ -1,0 +1,43 @@
+using MassTransit;
+using Petition.Counter.Apis;
+using Petition.Counter.Counting;
+using Petition.Counter.Streaming;
+using Petition.Messaging;
+using Petition.ServiceDefaults;
+using Petition.Storage;
+
+namespace Petition.Counter;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<CounterOptions>(builder.Configuration.GetSection("Counter"));
+        services.AddSingleton(TimeProvider.System);
+        services.AddPetitionStorage(builder.Configuration);
+
+        services.AddSingleton<PetitionCounts>();
+        services.AddSingleton<MilestoneTracker>();
+        services.AddSingleton<CountUpdater>();
+        services.AddSingleton<CountBroadcaster>();
+        services.AddHostedService(sp => sp.GetRequiredService<CountBroadcaster>());
+        services.AddSingleton<CountReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<CountReconciler>());
+        services.AddHealthChecks()
+            .AddCheck<CountsLoadedHealthCheck>("totals", tags: [ServiceDefaultsExtensions.ReadyTag])
+            .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
+
+        // Every counter instance hears every commit: a queue of its own, deleted when it stops.
+        services.AddPetitionBus(builder.Configuration, bus => bus.AddConsumer<TotalsChangedConsumer>()
+            .Endpoint(e =>
+            {
+                e.Temporary = true;
+                e.InstanceId = Guid.NewGuid().ToString("N")[..8];
+            }));
+
+        // Campaign sites live on other domains; the counts are public.
+        services.AddCors(cors => cors.AddPolicy(CountsApi.CorsPolicy, policy => policy.AllowAnyOrigin().AllowAnyHeader().WithMethods("GET")));
+        AdminApiKeyHandler.AddTo(builder);
+    }
+}

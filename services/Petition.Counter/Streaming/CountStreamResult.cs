@@ -1,0 +1,62 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Petition.Counter.Apis;
+using Petition.Storage;
+
+namespace Petition.Counter.Streaming;
+
+/// <summary>
+/// A Server-Sent Events stream of one petition's totals: the current figure at once (also to a client
+/// reconnecting with Last-Event-ID), then every change, and a comment line as heartbeat. Each event's id
+/// is the totals' version. Written by hand because SseItem has no comment lines for heartbeats.
+/// </summary>
+public sealed class CountStreamResult(PetitionCount current, CountBroadcaster broadcaster, JsonSerializerOptions json) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var response = httpContext.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache, no-transform";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx and friends: do not buffer the stream
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        var lifetime = httpContext.RequestServices.GetRequiredService<IHostApplicationLifetime>();
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted, lifetime.ApplicationStopping);
+        var cancellationToken = ended.Token;
+        using var subscription = broadcaster.Subscribe(current.PetitionId);
+        try
+        {
+            await WriteAsync(response, "retry: 2000\n\n", cancellationToken);
+            var sent = current.Version;
+            await WriteAsync(response, Event(current), cancellationToken);
+            while (await subscription.WaitAsync(cancellationToken))
+            {
+                var (latest, heartbeat) = subscription.Take();
+                if (latest is not null && latest.Version > sent)
+                {
+                    await WriteAsync(response, Event(latest), cancellationToken);
+                    sent = latest.Version;
+                }
+                else if (heartbeat)
+                {
+                    await WriteAsync(response, ": heartbeat\n\n", cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client left, or the counter is stopping: the client reconnects and gets the current totals.
+        }
+    }
+
+    private string Event(PetitionCount count) =>
+        $"id: {count.Version}\nevent: count\ndata: {JsonSerializer.Serialize(CountView.Of(count), json)}\n\n";
+
+    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
+    {
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,50 @@
+using Dapper;
+using Npgsql;
+
+namespace Petition.Storage;
+
+/// <summary>A milestone as recorded.</summary>
+public sealed record MilestoneRecord(Guid PetitionId, string Kind, long Milestone, long Total, DateTimeOffset ReachedAt);
+
+/// <summary>Records each milestone once, whichever counter instance notices it first.</summary>
+public sealed class MilestoneStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>Records the milestones in one statement; returns those that were not recorded before.</summary>
+    public async Task<IReadOnlyList<MilestoneRecord>> RecordNewAsync(IReadOnlyList<MilestoneRecord> candidates, CancellationToken cancellationToken)
+    {
+        if (candidates.Count == 0) return [];
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(Guid PetitionId, string Kind, long Milestone, long Total, DateTime ReachedAt)>(new CommandDefinition("""
+            INSERT INTO petition_milestones (petition_id, kind, milestone, total)
+            SELECT * FROM unnest(@petitions, @kinds, @milestones, @totals)
+            ON CONFLICT DO NOTHING
+            RETURNING petition_id, kind, milestone, total, reached_at
+            """, new
+        {
+            petitions = candidates.Select(c => c.PetitionId).ToArray(),
+            kinds = candidates.Select(c => c.Kind).ToArray(),
+            milestones = candidates.Select(c => c.Milestone).ToArray(),
+            totals = candidates.Select(c => c.Total).ToArray(),
+        }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new MilestoneRecord(r.PetitionId, r.Kind, r.Milestone, r.Total, new DateTimeOffset(r.ReachedAt, TimeSpan.Zero)))];
+    }
+
+    /// <summary>Marks a milestone's event as confirmed by the broker.</summary>
+    public async Task MarkPublishedAsync(Guid petitionId, string kind, long milestone, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE petition_milestones SET published_at = now() WHERE petition_id = @petitionId AND kind = @kind AND milestone = @milestone",
+            new { petitionId, kind, milestone }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Milestones recorded but not yet confirmed as published.</summary>
+    public async Task<IReadOnlyList<MilestoneRecord>> UnpublishedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(Guid PetitionId, string Kind, long Milestone, long Total, DateTime ReachedAt)>(new CommandDefinition(
+            "SELECT petition_id, kind, milestone, total, reached_at FROM petition_milestones WHERE published_at IS NULL",
+            cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new MilestoneRecord(r.PetitionId, r.Kind, r.Milestone, r.Total, new DateTimeOffset(r.ReachedAt, TimeSpan.Zero)))];
+    }
+}
