@@ -32,5 +32,7 @@ internal static class Extensions
         services.AddHealthChecks().AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         AdminApiKeyHandler.AddTo(builder);
+        // Campaign pages on other domains post their visitors' signatures straight from the browser.
+        services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin().WithHeaders("Content-Type").WithMethods("GET", "POST")));
     }
 }

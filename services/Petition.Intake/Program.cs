@@ -10,6 +10,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseServiceDefaults();
+app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
 

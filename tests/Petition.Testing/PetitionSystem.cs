@@ -18,7 +18,7 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
 {
     public const string Database = "petition_test";
 
-    private readonly List<WorkerProcess> _workers = [];
+    private readonly List<ServiceProcess> _processes = [];
 
     public string Queue { get; } = $"store-signatures-test-{Guid.NewGuid():N}";
 
@@ -52,20 +52,25 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
 
     public virtual async Task DisposeAsync()
     {
-        foreach (var worker in _workers) await worker.DisposeAsync();
+        foreach (var process in _processes) await process.DisposeAsync();
         Client?.Dispose();
         Admin?.Dispose();
         if (Intake is not null) await Intake.DisposeAsync();
     }
 
     /// <summary>Starts a worker on this system's queue; extra settings override (e.g. Worker:CrashAt).</summary>
-    public WorkerProcess StartWorker(IReadOnlyDictionary<string, string>? overrides = null)
+    public ServiceProcess StartWorker(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Worker", overrides, listen: false);
+
+    /// <summary>Starts a counter on its own port; wait for it with <see cref="ServiceProcess.WaitUntilReadyAsync"/>.</summary>
+    public ServiceProcess StartCounter(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Counter", overrides, listen: true);
+
+    private ServiceProcess Start(string project, IReadOnlyDictionary<string, string>? overrides, bool listen)
     {
         var settings = Settings;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
-        var worker = WorkerProcess.Start(settings);
-        _workers.Add(worker);
-        return worker;
+        var process = ServiceProcess.Start(project, settings, listen);
+        _processes.Add(process);
+        return process;
     }
 
     public async Task<Guid> CreatePetitionAsync(DateTimeOffset? closesAt = null)

@@ -28,13 +28,15 @@ internal static class SignaturesApi
 
     public sealed record SignatureStatusView(Guid SignatureId, SignatureStatus Status);
 
+    public const string CorsPolicy = "campaign-sites";
+
     public static IEndpointRouteBuilder MapSignaturesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync);
+        api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync).RequireCors(CorsPolicy);
         api.MapPost("/petitions/{petitionId:guid}/signatures/batch", ImportAsync)
             .RequireAuthorization(AdminApiKeyHandler.AdminPolicy);
-        api.MapGet("/signatures/{signatureId:guid}", GetStatusAsync);
+        api.MapGet("/signatures/{signatureId:guid}", GetStatusAsync).RequireCors(CorsPolicy);
         return app;
     }
 

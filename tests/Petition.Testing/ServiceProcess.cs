@@ -3,32 +3,36 @@ using System.Diagnostics;
 
 namespace Petition.Testing;
 
-/// <summary>A real worker process, so tests can kill it like an operator's kill -9 would.</summary>
-public sealed class WorkerProcess : IAsyncDisposable
+/// <summary>A real service process (worker, counter), so tests can kill it like an operator's kill -9 would.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private WorkerProcess(Process process)
+    private ServiceProcess(Process process, Uri? url)
     {
         _process = process;
+        Url = url;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
 
-    /// <summary>Everything the worker wrote to stdout and stderr so far.</summary>
+    /// <summary>Where it listens, when started with a port of its own.</summary>
+    public Uri? Url { get; }
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', _output);
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the worker built next to the tests (same configuration) with the given settings.</summary>
-    public static WorkerProcess Start(IReadOnlyDictionary<string, string> settings)
+    /// <summary>Starts a service built next to the tests (same configuration), e.g. "Petition.Worker".</summary>
+    public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string> settings, bool listen = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(TestServers.RepoRoot, "services", "Petition.Worker", "bin", configuration, "net10.0", "Petition.Worker.dll");
+        var dll = Path.Combine(TestServers.RepoRoot, "services", project, "bin", configuration, "net10.0", project + ".dll");
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardOutput = true,
@@ -36,11 +40,27 @@ public sealed class WorkerProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        var url = listen ? new Uri($"http://127.0.0.1:{FreePort()}") : null;
+        start.Environment["ASPNETCORE_URLS"] = url?.ToString() ?? "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Information";
         start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
         foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        return new WorkerProcess(Process.Start(start) ?? throw new InvalidOperationException("Could not start the worker."));
+        return new ServiceProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {project}."), url);
+    }
+
+    /// <summary>Waits until /health/ready answers 200.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var client = new HttpClient { BaseAddress = Url ?? throw new InvalidOperationException("Not listening on a known port.") };
+        await PetitionSystem.WaitUntilAsync(async () => !HasExited && (await client.GetAsync("/health/ready")).IsSuccessStatusCode,
+            timeout, "the service to become ready", () => Output);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>SIGKILL: no graceful shutdown, no ack, no flush.</summary>
