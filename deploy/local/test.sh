@@ -10,6 +10,12 @@ export PETITION_DATA=$repo/.data/test PETITION_PG_PORT=5434 PETITION_REDIS_PORT=
 servers=$repo/deploy/local/servers.sh
 
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
+# The widget's browser test drives Debian's Chromium.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "[test] installing chromium from Debian"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 
 "$servers" stop >/dev/null 2>&1 || true
 rm -rf "$PETITION_DATA"
