@@ -1,27 +1,34 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Petition.Counter.Counting;
-using Petition.Storage;
 
 namespace Petition.Counter.Streaming;
 
 /// <summary>
-/// Pushes changed totals to live clients, at most once per PushInterval per petition however fast
-/// signatures arrive. Each client holds only the latest figure, so a slow client skips figures rather
-/// than holding up the others or growing a queue.
+/// Pushes changed totals to live clients: at once when nothing was pushed for PushInterval, otherwise
+/// with the next push, so a petition gets at most a few pushes a second however fast signatures arrive.
+/// Each update is encoded once; each client holds only the latest, so a slow client skips figures
+/// rather than holding up the others or growing a queue.
 /// </summary>
-public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOptions> options) : BackgroundService
+public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOptions> options, IOptions<JsonOptions> json) : BackgroundService
 {
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscriber, byte>> _subscribers = new();
     private readonly ConcurrentDictionary<Guid, byte> _changed = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private int _clients;
 
     /// <summary>Live clients connected now.</summary>
     public int ClientCount => Volatile.Read(ref _clients);
 
     /// <summary>Marks a petition's totals as changed; they go out with the next push.</summary>
-    public void Notify(Guid petitionId) => _changed[petitionId] = 0;
+    public void Notify(Guid petitionId)
+    {
+        _changed[petitionId] = 0;
+        _wake.Writer.TryWrite(true);
+    }
 
     /// <summary>Registers a live client of one petition; dispose to leave.</summary>
     public Subscriber Subscribe(Guid petitionId)
@@ -34,29 +41,55 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.PushInterval);
-        var nextHeartbeat = DateTime.UtcNow + options.Value.HeartbeatInterval;
+        var pushInterval = options.Value.PushInterval;
+        var heartbeatInterval = options.Value.HeartbeatInterval;
+        var lastPush = 0L;
+        var lastHeartbeat = Stopwatch.GetTimestamp();
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
-                foreach (var petitionId in _changed.Keys)
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
                 {
-                    _changed.TryRemove(petitionId, out _);
-                    if (counts.Find(petitionId) is not { } latest || !_subscribers.TryGetValue(petitionId, out var clients)) continue;
-                    foreach (var client in clients.Keys) client.Offer(latest);
+                    idle.CancelAfter(heartbeatInterval);
+                    try
+                    {
+                        await _wake.Reader.ReadAsync(idle.Token);
+                        // Coalesce: at most one push per PushInterval.
+                        var wait = pushInterval - Stopwatch.GetElapsedTime(lastPush);
+                        if (lastPush != 0 && wait > TimeSpan.Zero) await Task.Delay(wait, stoppingToken);
+                        _wake.Reader.TryRead(out _);
+                        lastPush = Stopwatch.GetTimestamp();
+                        Push();
+                    }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                    }
                 }
 
-                if (DateTime.UtcNow < nextHeartbeat) continue;
-                nextHeartbeat = DateTime.UtcNow + options.Value.HeartbeatInterval;
-                foreach (var clients in _subscribers.Values)
+                if (Stopwatch.GetElapsedTime(lastHeartbeat) >= heartbeatInterval)
                 {
-                    foreach (var client in clients.Keys) client.Heartbeat();
+                    lastHeartbeat = Stopwatch.GetTimestamp();
+                    foreach (var clients in _subscribers.Values)
+                    {
+                        foreach (var client in clients.Keys) client.Heartbeat();
+                    }
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private void Push()
+    {
+        foreach (var petitionId in _changed.Keys)
+        {
+            _changed.TryRemove(petitionId, out _);
+            if (counts.Find(petitionId) is not { } latest || !_subscribers.TryGetValue(petitionId, out var clients) || clients.IsEmpty) continue;
+            var update = CountEvent.Of(latest, json.Value.SerializerOptions);
+            foreach (var client in clients.Keys) client.Offer(update);
         }
     }
 
@@ -66,11 +99,11 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
             Interlocked.Decrement(ref _clients);
     }
 
-    /// <summary>One live client: the latest figure offered to it, and whether a heartbeat is due.</summary>
+    /// <summary>One live client: the latest update offered to it, and whether a heartbeat is due.</summary>
     public sealed class Subscriber(CountBroadcaster owner, Guid petitionId) : IDisposable
     {
         private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-        private PetitionCount? _latest;
+        private CountEvent? _latest;
         private int _heartbeatDue;
 
         public Guid PetitionId { get; } = petitionId;
@@ -78,14 +111,14 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
         /// <summary>Waits until there is something to send.</summary>
         public ValueTask<bool> WaitAsync(CancellationToken cancellationToken) => _wake.Reader.WaitToReadAsync(cancellationToken);
 
-        /// <summary>Takes what is to be sent: the latest figure (if any) and whether to send a heartbeat.</summary>
-        public (PetitionCount? Latest, bool Heartbeat) Take()
+        /// <summary>Takes what is to be sent: the latest update (if any) and whether to send a heartbeat.</summary>
+        public (CountEvent? Latest, bool Heartbeat) Take()
         {
             _wake.Reader.TryRead(out _);
             return (Interlocked.Exchange(ref _latest, null), Interlocked.Exchange(ref _heartbeatDue, 0) == 1);
         }
 
-        internal void Offer(PetitionCount latest)
+        internal void Offer(CountEvent latest)
         {
             Volatile.Write(ref _latest, latest);
             _wake.Writer.TryWrite(true);

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
-using Petition.Counter.Apis;
 using Petition.Storage;
 
 namespace Petition.Counter.Streaming;
@@ -28,20 +27,20 @@ public sealed class CountStreamResult(PetitionCount current, CountBroadcaster br
         using var subscription = broadcaster.Subscribe(current.PetitionId);
         try
         {
-            await WriteAsync(response, "retry: 2000\n\n", cancellationToken);
+            await WriteAsync(response, Retry, cancellationToken);
             var sent = current.Version;
-            await WriteAsync(response, Event(current), cancellationToken);
+            await WriteAsync(response, CountEvent.Of(current, json).Bytes, cancellationToken);
             while (await subscription.WaitAsync(cancellationToken))
             {
                 var (latest, heartbeat) = subscription.Take();
                 if (latest is not null && latest.Version > sent)
                 {
-                    await WriteAsync(response, Event(latest), cancellationToken);
+                    await WriteAsync(response, latest.Bytes, cancellationToken);
                     sent = latest.Version;
                 }
                 else if (heartbeat)
                 {
-                    await WriteAsync(response, ": heartbeat\n\n", cancellationToken);
+                    await WriteAsync(response, Heartbeat, cancellationToken);
                 }
             }
         }
@@ -51,12 +50,12 @@ public sealed class CountStreamResult(PetitionCount current, CountBroadcaster br
         }
     }
 
-    private string Event(PetitionCount count) =>
-        $"id: {count.Version}\nevent: count\ndata: {JsonSerializer.Serialize(CountView.Of(count), json)}\n\n";
+    private static readonly byte[] Retry = Encoding.UTF8.GetBytes("retry: 2000\n\n");
+    private static readonly byte[] Heartbeat = Encoding.UTF8.GetBytes(": heartbeat\n\n");
 
-    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
+    private static async Task WriteAsync(HttpResponse response, byte[] bytes, CancellationToken cancellationToken)
     {
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+        await response.Body.WriteAsync(bytes, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }
 }
