@@ -37,8 +37,9 @@ for project in tests/*/*.Tests.csproj; do
 done
 
 # One closing line for every runner that reads it: "N passed, N failed".
-passed=$(grep -E '^\s+Passed: [0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
-failed=$(grep -E '^\s+Failed: [0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+count() { { grep -E "^\\s+$1: [0-9]+" "$log" || true; } | awk '{s += $2} END {print s + 0}'; }
+passed=$(count Passed)
+failed=$(count Failed)
 rm -f "$log"
 [ "$passed" -gt 0 ] || status=1
 echo "$passed passed, $failed failed"
