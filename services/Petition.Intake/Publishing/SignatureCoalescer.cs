@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Petition.Contracts;
+using Petition.ServiceDefaults;
 
 namespace Petition.Intake.Publishing;
 
@@ -89,6 +90,9 @@ internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, I
 
     private async Task SendAsync(List<Pending> batch, SemaphoreSlim inFlight)
     {
+        // A new trace per message, linked to every request it carries (it has no single parent).
+        using var activity = PetitionTelemetry.Source.StartActivity("signatures send", ActivityKind.Producer, default(ActivityContext),
+            tags: [new("petition.signatures", batch.Count)], links: PetitionTelemetry.LinksTo(batch.Select(p => p.Signature.TraceParent)));
         try
         {
             await publisher.SendAsync(batch.ConvertAll(p => p.Signature), CancellationToken.None);
@@ -96,6 +100,7 @@ internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, I
         }
         catch (Exception e)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "not confirmed");
             LogSendFailed(logger, batch.Count, e.GetBaseException().Message);
             var failure = e as BrokerUnavailableException ?? new BrokerUnavailableException("The broker refused the message.", e);
             foreach (var pending in batch) pending.Confirmed.TrySetException(failure);

@@ -2,7 +2,9 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Petition.Contracts;
+using System.Diagnostics;
 using Petition.Messaging;
+using Petition.ServiceDefaults;
 using Petition.Storage;
 using Petition.Worker.Dedup;
 using Petition.Worker.Faults;
@@ -24,6 +26,10 @@ public sealed partial class StoreSignaturesConsumer(
     public async Task Consume(ConsumeContext<Batch<StoreSignatures>> context)
     {
         var signatures = context.Message.SelectMany(m => m.Message.Signatures).ToList();
+        // Under MassTransit's consume span, linked to the request of every signature in the batch.
+        using var activity = PetitionTelemetry.Source.StartActivity("signatures store", ActivityKind.Internal, Activity.Current?.Context ?? default,
+            tags: [new("petition.messages", context.Message.Length), new("petition.signatures", signatures.Count)],
+            links: PetitionTelemetry.LinksTo(signatures.Select(s => s.TraceParent)));
         try
         {
             var outcome = await StoreAsync(signatures, context.CancellationToken);
@@ -43,7 +49,12 @@ public sealed partial class StoreSignaturesConsumer(
 
     private async Task<BatchOutcome> StoreAsync(IReadOnlyList<AcceptedSignature> signatures, CancellationToken cancellationToken)
     {
-        var knownDuplicates = await deduplicator.FindTakenAsync(signatures);
+        IReadOnlyList<bool> knownDuplicates;
+        using (PetitionTelemetry.Source.StartActivity("signatures dedup"))
+        {
+            knownDuplicates = await deduplicator.FindTakenAsync(signatures);
+        }
+
         crash.Reached(CrashPoint.AfterDedup);
 
         for (var attempt = 1; ; attempt++)
@@ -51,9 +62,19 @@ public sealed partial class StoreSignaturesConsumer(
             try
             {
                 await using var write = await writer.BeginAsync(cancellationToken);
-                await write.CopyAsync(signatures, knownDuplicates, cancellationToken);
+                using (PetitionTelemetry.Source.StartActivity("signatures copy")?.SetTag("petition.signatures", signatures.Count))
+                {
+                    await write.CopyAsync(signatures, knownDuplicates, cancellationToken);
+                }
+
                 crash.Reached(CrashPoint.AfterCopy);
-                var outcome = await write.CommitAsync(cancellationToken);
+                BatchOutcome outcome;
+                using (var commit = PetitionTelemetry.Source.StartActivity("signatures commit"))
+                {
+                    outcome = await write.CommitAsync(cancellationToken);
+                    commit?.SetTag("petition.stored", outcome.Stored).SetTag("petition.duplicates", outcome.Duplicates);
+                }
+
                 crash.Reached(CrashPoint.AfterCommit);
                 // Only now, committed, do these signers count as taken in Redis.
                 await deduplicator.RecordCommittedAsync(signatures, outcome.StoredSignatureIds);

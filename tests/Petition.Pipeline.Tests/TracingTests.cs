@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Petition.Worker;
+
+namespace Petition.Pipeline.Tests;
+
+public sealed class TracingTests
+{
+    [Fact]
+    public async Task The_trace_of_one_signature_reaches_the_copy_and_commit_of_its_row()
+    {
+        var spans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var system = new PetitionSystem();
+        await system.InitializeAsync();
+        // The worker in this process, so its spans reach the listener too.
+        await using var worker = WorkerApp.Create([.. system.Settings.Select(s => $"--{s.Key}={s.Value}"), "--urls=http://127.0.0.1:0"]);
+        await worker.StartAsync();
+        var petition = await system.CreatePetitionAsync();
+
+        // The campaign site's own trace: the signature's request continues it.
+        var traceId = ActivityTraceId.CreateRandom();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/petitions/{petition}/signatures") { Content = JsonContent.Create(Signer.Unique()) };
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        Assert.Equal(HttpStatusCode.Accepted, (await system.Client.SendAsync(request)).StatusCode);
+        await PetitionSystem.AssertStoredExactlyAsync(petition, 1);
+        await worker.StopAsync();
+
+        var requestSpan = Assert.Single(spans, s => s.TraceId == traceId && s.OperationName == "Microsoft.AspNetCore.Hosting.HttpRequestIn");
+        var send = Assert.Single(spans, s => s.OperationName == "signatures send" && s.Links.Any(l => l.Context.SpanId == requestSpan.SpanId));
+        var store = Assert.Single(spans, s => s.OperationName == "signatures store" && s.Links.Any(l => l.Context.TraceId == traceId));
+        var copy = Assert.Single(spans, s => s.OperationName == "signatures copy" && s.ParentSpanId == store.SpanId);
+        var commit = Assert.Single(spans, s => s.OperationName == "signatures commit" && s.ParentSpanId == store.SpanId);
+        // The batch was received in the trace its message was sent in: one trace from send to COPY.
+        Assert.Equal(send.TraceId, store.TraceId);
+        Assert.Equal(store.TraceId, copy.TraceId);
+        Assert.Equal(1, commit.GetTagItem("petition.stored"));
+    }
+}
