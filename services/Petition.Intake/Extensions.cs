@@ -16,7 +16,10 @@ internal static class Extensions
         services.AddOptions<IntakeOptions>().Bind(builder.Configuration.GetSection("Petition"))
             .Validate(o => o.DedupSecret.Length >= 16, "Petition:DedupSecret must be set (16+ characters).")
             .ValidateOnStart();
-        services.Configure<CoalescingOptions>(builder.Configuration.GetSection("Coalescing"));
+        services.AddOptions<CoalescingOptions>().Bind(builder.Configuration.GetSection("Coalescing"))
+            .Validate(o => o.MaxSignaturesPerMessage > 0 && o.MaxInFlight > 0 && o.QueueCapacity > 0 && o.Linger >= TimeSpan.Zero,
+                "Coalescing: MaxSignaturesPerMessage, MaxInFlight and QueueCapacity must be positive, Linger not negative.")
+            .ValidateOnStart();
         services.AddSingleton(sp => new DedupKeyHasher(sp.GetRequiredService<IOptions<IntakeOptions>>().Value.DedupSecret));
         services.AddSingleton(TimeProvider.System);
 

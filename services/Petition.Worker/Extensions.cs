@@ -13,7 +13,10 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<WorkerOptions>(builder.Configuration.GetSection("Worker"));
+        services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection("Worker"))
+            .Validate(o => o.MessageLimit > 0 && o.ConcurrencyLimit > 0 && o.TimeLimit > TimeSpan.Zero && o.MaxRetryDelay > TimeSpan.Zero,
+                "Worker: MessageLimit, ConcurrencyLimit, TimeLimit and MaxRetryDelay must be positive.")
+            .ValidateOnStart();
         services.AddPetitionStorage(builder.Configuration);
 
         var redis = builder.Configuration.GetConnectionString("Redis")

@@ -14,8 +14,9 @@ internal sealed class DependencyUnavailableHandler(IProblemDetailsService proble
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception.GetBaseException() is not (DbException or TimeoutException or SocketException) && exception is not DbException)
-            return false;
+        // Only what may pass: a transient database error (not bad data), a timeout, a refused connection.
+        var cause = exception as DbException ?? exception.GetBaseException();
+        if (cause is not (DbException { IsTransient: true } or TimeoutException or SocketException)) return false;
 
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = "2";

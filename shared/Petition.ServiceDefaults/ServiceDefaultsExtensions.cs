@@ -28,6 +28,7 @@ public static class ServiceDefaultsExtensions
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DependencyUnavailableHandler>();
+        builder.Services.AddSingleton(_ => new Metrics.PrometheusMetrics(PetitionTelemetry.Name, "Microsoft.AspNetCore.Hosting"));
         builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
         builder.Services.AddHealthChecks();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -50,14 +51,18 @@ public static class ServiceDefaultsExtensions
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Listening from the start: a measurement made before the first scrape still counts.
+        app.Services.GetRequiredService<Metrics.PrometheusMetrics>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
     }
 
-    /// <summary>Maps the health endpoints.</summary>
+    /// <summary>Maps the health endpoints and /metrics (Prometheus text format).</summary>
     public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapGet("/metrics", (Metrics.PrometheusMetrics metrics) =>
+            Results.Text(metrics.Write(), "text/plain; version=0.0.4; charset=utf-8")).ExcludeFromDescription();
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

@@ -105,8 +105,10 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
                 INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at)
                 SELECT DISTINCT ON (petition_id, dedup_key)
                        signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at
-                FROM signature_staging
+                FROM signature_staging s
+                -- Redis says "taken" only for committed signers; PostgreSQL confirms it (after a restore, say).
                 WHERE NOT known_duplicate
+                   OR NOT EXISTS (SELECT 1 FROM signatures x WHERE x.petition_id = s.petition_id AND x.dedup_key = s.dedup_key)
                 ORDER BY petition_id, dedup_key, submitted_at, signature_id
                 ON CONFLICT DO NOTHING
                 RETURNING petition_id, country, submitted_at
@@ -114,14 +116,15 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
                 INSERT INTO petition_country_totals AS t (petition_id, country, total)
                 SELECT petition_id, country, count(*) FROM stored GROUP BY petition_id, country ORDER BY petition_id, country
                 ON CONFLICT (petition_id, country) DO UPDATE SET total = t.total + excluded.total
+            ), by_petition AS (
+                -- An upsert, in petition order: a missing totals row is created, and concurrent batches
+                -- touching the same petitions take their row locks in the same order.
+                INSERT INTO petition_totals AS t (petition_id, total, version, last_signed_at)
+                SELECT petition_id, count(*), 1, max(submitted_at) FROM stored GROUP BY petition_id ORDER BY petition_id
+                ON CONFLICT (petition_id) DO UPDATE SET total = t.total + excluded.total, version = t.version + 1,
+                    last_signed_at = greatest(t.last_signed_at, excluded.last_signed_at)
             )
-            UPDATE petition_totals AS t
-            SET total = t.total + p.added, version = t.version + 1,
-                last_signed_at = greatest(t.last_signed_at, p.last_signed_at)
-            FROM (SELECT petition_id, count(*) AS added, max(submitted_at) AS last_signed_at
-                  FROM stored GROUP BY petition_id) AS p
-            WHERE t.petition_id = p.petition_id
-            RETURNING p.added
+            SELECT count(*) FROM stored
             """));
         // Whatever in staging is not stored under its own id repeats an earlier signer. A redelivered row
         // that was stored by the first attempt is found by its id, so it is never mistaken for a duplicate.
@@ -151,7 +154,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
         int duplicates;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            // Result sets: the merge's RETURNING, then the three SELECTs (the duplicates INSERT returns none).
+            // Result sets: the merge's count, then the three SELECTs (the duplicates INSERT returns none).
             while (await reader.ReadAsync(cancellationToken)) stored += (int)reader.GetInt64(0);
             await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

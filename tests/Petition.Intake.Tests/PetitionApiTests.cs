@@ -25,6 +25,18 @@ public sealed class PetitionApiTests(PetitionSystem system) : IClassFixture<Peti
     }
 
     [Fact]
+    public async Task Control_characters_in_petition_text_are_a_field_error_not_a_server_error()
+    {
+        using var content = new StringContent("{\"title\":\"Bad\\u0000title\",\"description\":\"x\\u0007\",\"target\":10}", System.Text.Encoding.UTF8, "application/json");
+
+        var response = await system.Admin.PostAsync("/api/petitions", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal(["description", "title"], errors.EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Fact]
     public async Task A_field_of_the_wrong_type_is_a_field_error()
     {
         var response = await system.Admin.PostAsJsonAsync("/api/petitions", new { title = "T", target = "lots" });

@@ -46,6 +46,9 @@ public sealed class SignatureApiTests(PetitionSystem system) : IClassFixture<Pet
         { "{\"name\":\"Ada\",\"email\":\"a@example.org\",\"country\":[\"GB\"]}", "country" },
         { "{\"name\":\"Ada\",\"email\":\"a@example.org\"}", "country" },
         { new string('[', 100) + new string(']', 100), "body" },
+        { "{\"name\":\"\\ud800\",\"email\":\"a@example.org\",\"country\":\"GB\"}", "body" },
+        { "{\"\\udc00\":1,\"name\":\"Ada\",\"email\":\"a@example.org\",\"country\":\"GB\"}", "body" },
+        { "{\"name\":\"Ada\\u0000\",\"email\":\"a@example.org\",\"country\":\"GB\"}", "name" },
     };
 
     [Theory]

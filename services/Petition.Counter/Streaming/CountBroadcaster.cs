@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Petition.Counter.Counting;
+using Petition.ServiceDefaults;
 
 namespace Petition.Counter.Streaming;
 
@@ -19,6 +20,10 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
     private readonly ConcurrentDictionary<Guid, byte> _changed = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private int _clients;
+
+    /// <summary>Registers the connected-clients gauge; one broadcaster per process.</summary>
+    public void StartMetering() => PetitionTelemetry.Meter.CreateObservableGauge(
+        "petition.sse.clients", () => ClientCount, "{client}", "Live-count clients connected.");
 
     /// <summary>Live clients connected now.</summary>
     public int ClientCount => Volatile.Read(ref _clients);
@@ -41,6 +46,7 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        StartMetering();
         var pushInterval = options.Value.PushInterval;
         var heartbeatInterval = options.Value.HeartbeatInterval;
         var lastPush = 0L;

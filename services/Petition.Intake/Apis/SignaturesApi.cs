@@ -48,13 +48,22 @@ internal static class SignaturesApi
         if (CheckPetition(http, catalog, petitionId, clock) is { } refused) return refused;
 
         var (document, problem) = await JsonBody.ReadDocumentAsync(http.Request, MaxSignatureBytes, cancellationToken);
-        if (document is null) return problem!;
+        if (document is null)
+        {
+            IntakeMetrics.RecordRejected("invalid");
+            return problem!;
+        }
+
         using (document)
         {
             var (form, typeErrors) = ReadForm(document.RootElement);
             var outcome = form is null ? null : SignatureRules.Validate(form);
             if (typeErrors is not null || outcome is not { IsValid: true })
+            {
+                IntakeMetrics.RecordRejected("invalid");
                 return Problems.Validation(Merge(outcome?.Errors, typeErrors));
+            }
+
 
             var signature = Accept(outcome.Signature!, petitionId, SignatureSource.Online, hasher, clock);
             try
@@ -63,9 +72,11 @@ internal static class SignaturesApi
             }
             catch (BrokerUnavailableException e)
             {
-                return Problems.Unavailable(http, e.Message + " Nothing was recorded; please retry.");
+                IntakeMetrics.RecordRejected("broker_unavailable");
+                return Problems.Unavailable(http, e.Message + " The signature may not have been recorded; please retry (a repeat is never counted twice).");
             }
 
+            IntakeMetrics.RecordAccepted(SignatureSource.Online, 1);
             var statusUrl = $"/api/signatures/{signature.SignatureId}";
             return TypedResults.Accepted(statusUrl, new SignatureAccepted(signature.SignatureId, "pending", statusUrl));
         }
@@ -109,9 +120,12 @@ internal static class SignaturesApi
         }
         catch (BrokerUnavailableException e)
         {
+            IntakeMetrics.RecordRejected("broker_unavailable", accepted.Count);
             return Problems.Unavailable(http, e.Message + " Retry the whole import: signers already accepted are deduplicated.");
         }
 
+        IntakeMetrics.RecordAccepted(SignatureSource.Offline, accepted.Count);
+        if (rejected.Count > 0) IntakeMetrics.RecordRejected("invalid", rejected.Count);
         return TypedResults.Accepted((string?)null, new ImportReport(accepted.Count, rejected));
     }
 
@@ -120,12 +134,22 @@ internal static class SignaturesApi
 
     private static ProblemHttpResult? CheckPetition(HttpContext http, PetitionCatalog catalog, Guid petitionId, TimeProvider clock)
     {
-        if (!catalog.IsLoaded) return Problems.Unavailable(http, "The intake is still loading petitions.");
+        if (!catalog.IsLoaded)
+        {
+            IntakeMetrics.RecordRejected("not_ready");
+            return Problems.Unavailable(http, "The intake is still loading petitions.");
+        }
+
         var petition = catalog.Find(petitionId);
-        if (petition is null) return Problems.PetitionNotFound(petitionId);
-        return petition.IsClosedAt(clock.GetUtcNow())
-            ? Problems.Status(StatusCodes.Status409Conflict, "Petition closed.", $"Petition {petitionId} is closed to new signatures.")
-            : null;
+        if (petition is null)
+        {
+            IntakeMetrics.RecordRejected("petition_not_found");
+            return Problems.PetitionNotFound(petitionId);
+        }
+
+        if (!petition.IsClosedAt(clock.GetUtcNow())) return null;
+        IntakeMetrics.RecordRejected("petition_closed");
+        return Problems.Status(StatusCodes.Status409Conflict, "Petition closed.", $"Petition {petitionId} is closed to new signatures.");
     }
 
     private static AcceptedSignature Accept(ValidSignature valid, Guid petitionId, SignatureSource source, DedupKeyHasher hasher, TimeProvider clock) => new()
@@ -213,7 +237,15 @@ internal static class SignaturesApi
             return null;
         }
 
-        return (new SignatureForm(Text("name"), Text("email"), Text("country"), Text("postalCode")), errors);
+        try
+        {
+            return (new SignatureForm(Text("name"), Text("email"), Text("country"), Text("postalCode")), errors);
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses to materialise a lone surrogate ("\ud800") as a .NET string.
+            return (null, new Dictionary<string, string[]> { ["body"] = ["The body contains invalid text (an unpaired surrogate)."] });
+        }
     }
 
     /// <summary>The validation errors, with each field's type error (if any) in place of its validation message.</summary>

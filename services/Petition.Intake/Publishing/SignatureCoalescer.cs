@@ -90,11 +90,12 @@ internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, I
 
     private async Task SendAsync(List<Pending> batch, SemaphoreSlim inFlight)
     {
-        // A new trace per message, linked to every request it carries (it has no single parent).
-        using var activity = PetitionTelemetry.Source.StartActivity("signatures send", ActivityKind.Producer, default(ActivityContext),
-            tags: [new("petition.signatures", batch.Count)], links: PetitionTelemetry.LinksTo(batch.Select(p => p.Signature.TraceParent)));
+        Activity? activity = null;
         try
         {
+            // A new trace per message, linked to every request it carries (it has no single parent).
+            activity = PetitionTelemetry.Source.StartActivity("signatures send", ActivityKind.Producer, default(ActivityContext),
+                tags: [new("petition.signatures", batch.Count)], links: PetitionTelemetry.LinksTo(batch.Select(p => p.Signature.TraceParent)));
             await publisher.SendAsync(batch.ConvertAll(p => p.Signature), CancellationToken.None);
             foreach (var pending in batch) pending.Confirmed.TrySetResult();
         }
@@ -107,6 +108,7 @@ internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, I
         }
         finally
         {
+            activity?.Dispose();
             inFlight.Release();
         }
     }

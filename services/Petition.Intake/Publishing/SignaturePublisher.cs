@@ -28,10 +28,17 @@ internal sealed class SignaturePublisher(IBus bus, IOptions<MessagingOptions> me
             // Send to the queue, not publish to an exchange: sending declares and binds the durable queue,
             // so a confirmed message is never one the broker dropped for want of a consumer's binding.
             var endpoint = await bus.GetSendEndpoint(_queue);
-            await Task.WhenAll(signatures.Chunk(_perMessage).Select(chunk => endpoint.Send(
-                new StoreSignatures { BatchId = NewId.NextGuid(), Signatures = chunk },
-                context => context.Durable = true,
-                timeout.Token)));
+            await Task.WhenAll(signatures.Chunk(_perMessage).Select(async chunk =>
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                await endpoint.Send(new StoreSignatures { BatchId = NewId.NextGuid(), Signatures = chunk }, context =>
+                {
+                    context.Durable = true;
+                    // Mandatory: a message the broker could not route is returned, not confirmed.
+                    if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit)) rabbit.Mandatory = true;
+                }, timeout.Token);
+                IntakeMetrics.RecordSent(chunk.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            }));
         }
         catch (Exception e) when (e is not BrokerUnavailableException)
         {

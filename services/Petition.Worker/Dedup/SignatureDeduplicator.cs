@@ -10,6 +10,7 @@ namespace Petition.Worker.Dedup;
 /// </summary>
 public sealed partial class SignatureDeduplicator(IDedupCache cache, ILogger<SignatureDeduplicator> logger)
 {
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);
     private int _degraded;
 
     /// <summary>For each signature, true when its signer already belongs to another stored signature.</summary>
@@ -42,7 +43,8 @@ public sealed partial class SignatureDeduplicator(IDedupCache cache, ILogger<Sig
 
         try
         {
-            var result = await call();
+            // StackExchange.Redis 1.2.6 has no timeout on async calls: a Redis that hangs must not hang the batch.
+            var result = await call().WaitAsync(CallTimeout);
             if (Interlocked.Exchange(ref _degraded, 0) == 1) LogRecovered(logger);
             return result;
         }
@@ -67,7 +69,7 @@ internal sealed class DedupCacheHealthCheck(IDedupCache cache) : IHealthCheck
     {
         try
         {
-            var latency = await cache.PingAsync();
+            var latency = await cache.PingAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
             return HealthCheckResult.Healthy($"Redis answered in {latency.TotalMilliseconds:F1} ms.");
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -61,6 +61,7 @@ public sealed partial class StoreSignaturesConsumer(
         {
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 await using var write = await writer.BeginAsync(cancellationToken);
                 using (PetitionTelemetry.Source.StartActivity("signatures copy")?.SetTag("petition.signatures", signatures.Count))
                 {
@@ -76,6 +77,7 @@ public sealed partial class StoreSignaturesConsumer(
                 }
 
                 crash.Reached(CrashPoint.AfterCommit);
+                WorkerMetrics.RecordBatch(signatures, outcome.Stored, outcome.Duplicates, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow);
                 // Only now, committed, do these signers count as taken in Redis.
                 await deduplicator.RecordCommittedAsync(signatures, outcome.StoredSignatureIds);
                 LogStored(logger, signatures.Count, outcome.Stored, outcome.Duplicates);
@@ -101,19 +103,33 @@ public sealed partial class StoreSignaturesConsumer(
         catch (PostgresException e) when (IsBadData(e))
         {
             // Set aside with the reason, confirmed by the broker before the batch is acked: never dropped.
-            var reason = $"{e.SqlState}: {e.MessageText}";
+            // SQLSTATE and the column or constraint only: PostgreSQL's message text can quote the value.
+            var reason = $"{e.SqlState} {e.ConstraintName ?? e.ColumnName ?? e.DataTypeName ?? ""}".TrimEnd();
             LogPoison(logger, message.Message.BatchId, reason);
             var poison = await context.GetSendEndpoint(new Uri($"queue:{messaging.Value.SignatureQueue}_error"));
             await poison.Send(message.Message, send => send.Headers.Set(PoisonReasonHeader, reason), context.CancellationToken);
         }
     }
 
-    private static Task PublishTotalsAsync(ConsumeContext context, BatchOutcome outcome) =>
-        Task.WhenAll(outcome.Totals.Select(t => context.Publish(t, context.CancellationToken)));
+    // After the commit, best effort: a lost totals event is caught up by the counter's reconciliation.
+    private async Task PublishTotalsAsync(ConsumeContext context, BatchOutcome outcome)
+    {
+        try
+        {
+            await Task.WhenAll(outcome.Totals.Select(t => context.Publish(t, context.CancellationToken)));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogPublishFailed(logger, outcome.Totals.Count, e.Message);
+        }
+    }
 
     private static bool IsTransient(Exception e) => e switch
     {
-        NpgsqlException npgsql => npgsql.IsTransient || npgsql is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "40P01" or "40001" },
+        // Anything PostgreSQL says that is not about the data (a restart, a failover to read-only, a
+        // deadlock) is waited out: the batch stays unacked rather than parked in the error queue.
+        PostgresException postgres => !IsBadData(postgres),
+        NpgsqlException => true,
         TimeoutException or System.Net.Sockets.SocketException or IOException => true,
         _ => false,
     };
@@ -126,6 +142,9 @@ public sealed partial class StoreSignaturesConsumer(
 
     [LoggerMessage(2, LogLevel.Warning, "PostgreSQL unavailable for a batch of {Count} (attempt {Attempt}); retrying in {DelayMs} ms, batch stays unacked: {Reason}")]
     private static partial void LogRetrying(ILogger logger, int count, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "Totals events for {Count} petitions not published after commit (the counter reconciles): {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, int count, string reason);
 
     [LoggerMessage(3, LogLevel.Error, "Message {BatchId} cannot be stored and was moved to the error queue: {Reason}")]
     private static partial void LogPoison(ILogger logger, Guid batchId, string reason);

@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+
+namespace Petition.ServiceDefaults.Metrics;
+
+/// <summary>
+/// Collects the instruments of the given meters through a <see cref="MeterListener"/> and writes them in
+/// the Prometheus text format (0.0.4). Written here because no Prometheus exporter package is served:
+/// counters and up-down counters are summed, observable gauges read at scrape time, histograms bucketed
+/// (by the instrument's advised boundaries, or latency buckets in seconds).
+/// </summary>
+public sealed class PrometheusMetrics : IDisposable
+{
+    private static readonly double[] DefaultBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<Instrument, Series> _series = new();
+
+    public PrometheusMetrics(params string[] meters)
+    {
+        var names = meters.ToHashSet(StringComparer.Ordinal);
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (!names.Contains(instrument.Meter.Name)) return;
+            _series[instrument] = new Series(instrument, Boundaries(instrument));
+            listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
+        _listener.Start();
+    }
+
+    /// <summary>The current values, in Prometheus text format.</summary>
+    public string Write()
+    {
+        _listener.RecordObservableInstruments();
+        var text = new StringBuilder();
+        foreach (var series in _series.Values.OrderBy(s => s.Instrument.Name, StringComparer.Ordinal)) series.Write(text);
+        return text.ToString();
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (_series.TryGetValue(instrument, out var series)) series.Record(value, tags);
+    }
+
+    private static double[] Boundaries(Instrument instrument) => instrument switch
+    {
+        Histogram<int> { Advice.HistogramBucketBoundaries: { } b } => [.. b.Select(x => (double)x)],
+        Histogram<long> { Advice.HistogramBucketBoundaries: { } b } => [.. b.Select(x => (double)x)],
+        Histogram<double> { Advice.HistogramBucketBoundaries: { } b } => [.. b],
+        _ => DefaultBuckets,
+    };
+
+    /// <summary>One instrument's values, per set of tags.</summary>
+    private sealed class Series(Instrument instrument, double[] buckets)
+    {
+        private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
+
+        public Instrument Instrument { get; } = instrument;
+
+        private string Name => Sanitise(Instrument.Name);
+
+        private bool IsHistogram => Instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
+
+        private bool IsGauge => Instrument.GetType().Name.Contains("Gauge", StringComparison.Ordinal)
+            || Instrument.GetType().Name.StartsWith("ObservableUpDownCounter", StringComparison.Ordinal);
+
+        // Counters take the increment; gauges, and observable counters (which report totals), take the value.
+        private bool Replaces => IsGauge || Instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal);
+
+        public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var cell = _cells.GetOrAdd(Labels(tags), _ => new Cell(buckets.Length));
+            lock (cell)
+            {
+                if (IsHistogram)
+                {
+                    var i = Array.FindIndex(buckets, b => value <= b);
+                    cell.Buckets[i < 0 ? buckets.Length : i]++;
+                    cell.Count++;
+                    cell.Sum += value;
+                }
+                else
+                {
+                    cell.Sum = Replaces ? value : cell.Sum + value;
+                }
+            }
+        }
+
+        public void Write(StringBuilder text)
+        {
+            if (_cells.IsEmpty) return;
+            var type = IsHistogram ? "histogram" : IsGauge ? "gauge" : "counter";
+            var name = type == "counter" ? Name + "_total" : Name;
+            if (Instrument.Description is { Length: > 0 } help) text.Append("# HELP ").Append(name).Append(' ').Append(help.Replace("\n", " ", StringComparison.Ordinal)).Append('\n');
+            text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+            foreach (var (labels, cell) in _cells.OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                lock (cell)
+                {
+                    if (!IsHistogram)
+                    {
+                        Line(text, name, labels, cell.Sum);
+                        continue;
+                    }
+
+                    long cumulative = 0;
+                    for (var i = 0; i <= buckets.Length; i++)
+                    {
+                        cumulative += cell.Buckets[i];
+                        var le = i < buckets.Length ? buckets[i].ToString(CultureInfo.InvariantCulture) : "+Inf";
+                        Line(text, Name + "_bucket", Join(labels, $"le=\"{le}\""), cumulative);
+                    }
+
+                    Line(text, Name + "_sum", labels, cell.Sum);
+                    Line(text, Name + "_count", labels, cell.Count);
+                }
+            }
+        }
+
+        private static void Line(StringBuilder text, string name, string labels, double value) =>
+            text.Append(name).Append(labels.Length > 0 ? "{" + labels + "}" : "").Append(' ')
+                .Append(double.IsPositiveInfinity(value) ? "+Inf" : value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+
+        private static string Join(string labels, string more) => labels.Length == 0 ? more : labels + "," + more;
+
+        private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (tags.IsEmpty) return "";
+            var pairs = new List<string>(tags.Length);
+            foreach (var (key, value) in tags)
+            {
+                var escaped = Convert.ToString(value, CultureInfo.InvariantCulture)?
+                    .Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+                pairs.Add($"{Sanitise(key)}=\"{escaped}\"");
+            }
+
+            pairs.Sort(StringComparer.Ordinal);
+            return string.Join(',', pairs);
+        }
+
+        private static string Sanitise(string name)
+        {
+            var chars = name.ToCharArray();
+            for (var i = 0; i < chars.Length; i++)
+            {
+                if (!char.IsAsciiLetterOrDigit(chars[i]) && chars[i] != '_') chars[i] = '_';
+            }
+
+            return char.IsAsciiDigit(chars[0]) ? "_" + new string(chars) : new string(chars);
+        }
+    }
+
+    private sealed class Cell(int buckets)
+    {
+        public long[] Buckets { get; } = new long[buckets + 1];
+
+        public long Count { get; set; }
+
+        public double Sum { get; set; }
+    }
+}
