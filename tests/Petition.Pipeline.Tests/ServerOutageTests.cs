@@ -46,6 +46,35 @@ public sealed class ServerOutageTests
     }
 
     [Fact]
+    public async Task Worker_readiness_says_redis_is_down_while_it_is_and_recovers_by_itself()
+    {
+        await using var system = new PetitionSystem();
+        await system.InitializeAsync();
+        var worker = system.StartWorker(listen: true);
+        await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = worker.Url };
+
+        await TestServers.ServersAsync("stop", "redis");
+        try
+        {
+            await PetitionSystem.WaitUntilAsync(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable,
+                TimeSpan.FromSeconds(15), "the worker to report not ready");
+            var body = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/health/live")).RootElement;
+            Assert.Equal("Healthy", body.GetProperty("status").GetString()); // alive, just not ready
+            var ready = System.Text.Json.JsonDocument.Parse(await (await client.GetAsync("/health/ready")).Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("Unhealthy", ready.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+            Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
+        }
+        finally
+        {
+            await TestServers.ServersAsync("start", "redis");
+        }
+
+        await PetitionSystem.WaitUntilAsync(async () => (await client.GetAsync("/health/ready")).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(30), "the worker to be ready again");
+    }
+
+    [Fact]
     public async Task Postgres_restarting_under_load_loses_nothing_messages_wait_unacked()
     {
         await using var system = new PetitionSystem();

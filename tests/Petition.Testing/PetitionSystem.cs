@@ -59,7 +59,7 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>Starts a worker on this system's queue; extra settings override (e.g. Worker:CrashAt).</summary>
-    public ServiceProcess StartWorker(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Worker", overrides, listen: false);
+    public ServiceProcess StartWorker(IReadOnlyDictionary<string, string>? overrides = null, bool listen = false) => Start("Petition.Worker", overrides, listen);
 
     /// <summary>Starts a counter on its own port; wait for it with <see cref="ServiceProcess.WaitUntilReadyAsync"/>.</summary>
     public ServiceProcess StartCounter(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Counter", overrides, listen: true);
