@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace Petition.Testing;
 
 /// <summary>The intake in process, on the real servers, with the given settings over the environment's.</summary>
-public sealed class IntakeFactory(IReadOnlyDictionary<string, string> settings) : WebApplicationFactory<Program>
+public sealed class IntakeFactory(IReadOnlyDictionary<string, string> settings, Action<IWebHostBuilder>? configure = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -12,6 +12,7 @@ public sealed class IntakeFactory(IReadOnlyDictionary<string, string> settings) 
         // UseSetting, not ConfigureAppConfiguration: services read their connection strings while building.
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        configure?.Invoke(builder);
     }
 
     /// <summary>A client that sends the admin key.</summary>

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Petition.Worker;
+
+namespace Petition.Pipeline.Tests;
+
+public sealed class PrivacyTests
+{
+    [Fact]
+    public async Task No_name_email_or_postal_code_reaches_a_log_line_a_span_or_a_tag()
+    {
+        var spans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var logs = new LogCapture();
+        await using var system = new PetitionSystem();
+        await system.InitializeAsync();
+        // A filter rule for the capture itself: configured LogLevel rules would otherwise hide Debug and Trace.
+        await using var intake = new IntakeFactory(system.Settings, web => web.ConfigureLogging(l => l.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace)));
+        using var client = intake.CreateClient();
+        await using var worker = WorkerApp.Create([.. system.Settings.Select(s => $"--{s.Key}={s.Value}"), "--urls=http://127.0.0.1:0"],
+            web => web.Logging.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace));
+        await worker.StartAsync();
+        var petition = await system.CreatePetitionAsync();
+        var canary = new Signer("Quillon Zebedee-Farthing", $"Canary.{Guid.NewGuid():N}@Example.org", "NZ", "QZ 9876");
+
+        // Every path a signature takes: accepted, repeated, imported, refused.
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync($"/api/petitions/{petition}/signatures", canary)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync($"/api/petitions/{petition}/signatures", canary.Again())).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"/api/petitions/{petition}/signatures", canary with { Country = "ZZ" })).StatusCode);
+        await PetitionSystem.AssertStoredExactlyAsync(petition, 1);
+        await worker.StopAsync();
+
+        var secrets = new[] { "Quillon", "Zebedee", canary.Email.ToLowerInvariant().Split('@')[0], "QZ 9876", "QZ9876" };
+        var written = logs.Lines.Concat(spans.SelectMany(Describe)).ToList();
+        Assert.True(written.Count > 50, $"too little was captured to prove anything ({written.Count} lines)");
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(written, line => line.Contains(secret, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    private static IEnumerable<string> Describe(Activity span) =>
+        [span.OperationName, span.DisplayName, .. span.TagObjects.Select(t => $"{t.Key}={t.Value}"),
+         .. span.Events.Select(e => e.Name + string.Join(',', e.Tags.Select(t => $"{t.Key}={t.Value}"))), span.StatusDescription ?? ""];
+}
