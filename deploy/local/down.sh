@@ -4,6 +4,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 data=${PETITION_DATA:-$repo/.data}
 
+"$repo/deploy/local/prometheus.sh" stop
 for name in intake counter worker; do
   pidfile=$data/run/$name.pid
   [ -s "$pidfile" ] || continue

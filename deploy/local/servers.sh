@@ -12,6 +12,7 @@ pg_port=${PETITION_PG_PORT:-5433}
 redis_port=${PETITION_REDIS_PORT:-6380}
 amqp_port=${PETITION_AMQP_PORT:-5673}
 amqp_dist_port=$((amqp_port + 20000))
+rabbit_metrics_port=$((amqp_port + 10019)) # 15692 for the local run: RabbitMQ's own Prometheus endpoint
 pg_bin=/usr/lib/postgresql/15/bin
 rabbit_node=petition-$amqp_port@localhost
 
@@ -118,8 +119,12 @@ start_rabbitmq() {
 listeners.tcp.1 = 127.0.0.1:$amqp_port
 loopback_users = none
 consumer_timeout = 900000
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $rabbit_metrics_port
+prometheus.return_per_object_metrics = true
 CONF
-    echo '[].' > "$data/rabbitmq/enabled_plugins"
+    # Queue depth and rates for the dashboard come from RabbitMQ's own exporter.
+    echo '[rabbitmq_prometheus].' > "$data/rabbitmq/enabled_plugins"
     chown -R rabbitmq:rabbitmq "$data/rabbitmq"
     # -detached fails silently here, so run it in the foreground, in the background of this shell.
     nohup setsid rabbitmq-server > "$data/rabbitmq/log/console.log" 2>&1 &

@@ -46,6 +46,8 @@ for name_url in "intake $intake_url" "worker $worker_url" "counter $counter_url"
   curl -fs "$2/health/ready" >/dev/null || { echo "[up] $1 is not ready: $(curl -s "$2/health/ready")" >&2; exit 1; }
 done
 
+deploy/local/prometheus.sh start
+
 cat <<DONE
 
 Petition is up.
@@ -53,6 +55,7 @@ Petition is up.
   Worker       $worker_url/health/ready
   Counter      $counter_url       (GET /api/petitions/{id}/count, /count/stream; widget: $counter_url/widget.js; demo: $counter_url/demo.html)
   Health       $intake_url/health/ready
+  Prometheus   http://127.0.0.1:9090   (scrapes every /metrics and RabbitMQ's queue metrics)
   Admin key    PETITION_ADMIN_KEY in $data/secrets.env (send it as the X-Api-Key header)
   Servers      PostgreSQL 127.0.0.1:${PETITION_PG_PORT:-5433}, Redis 127.0.0.1:${PETITION_REDIS_PORT:-6380}, RabbitMQ 127.0.0.1:${PETITION_AMQP_PORT:-5673}
   Logs         $data/logs/

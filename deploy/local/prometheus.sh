@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Starts Debian's Prometheus on 127.0.0.1:9090, scraping the services' /metrics and RabbitMQ's exporter,
+# with its data under $PETITION_DATA/prometheus.   deploy/local/prometheus.sh start|stop
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+data=${PETITION_DATA:-$repo/.data}
+dir=$data/prometheus
+port=${PETITION_PROMETHEUS_PORT:-9090}
+
+case "${1:-start}" in
+  start)
+    command -v prometheus >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+    mkdir -p "$dir/tsdb"
+    cat > "$dir/prometheus.yml" <<CONF
+global:
+  scrape_interval: 5s
+scrape_configs:
+  - job_name: petition
+    static_configs:
+      - targets: ['127.0.0.1:5080']
+        labels: {service: intake}
+      - targets: ['127.0.0.1:5081']
+        labels: {service: worker}
+      - targets: ['127.0.0.1:5082']
+        labels: {service: counter}
+  - job_name: rabbitmq
+    static_configs:
+      - targets: ['127.0.0.1:$(( ${PETITION_AMQP_PORT:-5673} + 10019 ))']
+CONF
+    if [ -s "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then echo "[prometheus] already up on 127.0.0.1:$port"; exit 0; fi
+    # Debian's unit runs it with these flags; no systemd here, so in the background.
+    nohup prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
+      --web.listen-address="127.0.0.1:$port" --storage.tsdb.retention.time=2d >"$dir/prometheus.log" 2>&1 </dev/null &
+    echo $! > "$dir/pid"
+    for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+    echo "[prometheus] up on http://127.0.0.1:$port"
+    ;;
+  stop)
+    [ -s "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null || true
+    rm -f "$dir/pid"
+    ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
