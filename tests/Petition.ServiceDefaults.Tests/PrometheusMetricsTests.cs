@@ -62,6 +62,19 @@ public sealed partial class PrometheusMetricsTests : IDisposable
     }
 
     [Fact]
+    public void Up_down_counters_are_gauges_that_go_down()
+    {
+        var active = _meter.CreateUpDownCounter<long>("http.server.active_requests");
+        active.Add(5);
+        active.Add(-3);
+
+        var lines = _metrics.Write().Split('\n');
+
+        Assert.Contains("# TYPE http_server_active_requests gauge", lines);
+        Assert.Contains("http_server_active_requests 2", lines);
+    }
+
+    [Fact]
     public void Label_values_are_escaped_and_every_line_is_valid_exposition_format()
     {
         _meter.CreateCounter<int>("odd-name.with/chars").Add(1, new KeyValuePair<string, object?>("reason", "quote \" back\\slash\nnewline"));

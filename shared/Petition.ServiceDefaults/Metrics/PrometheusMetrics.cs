@@ -66,13 +66,16 @@ public sealed class PrometheusMetrics : IDisposable
 
         private string Name => Sanitise(Instrument.Name);
 
-        private bool IsHistogram => Instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
+        // Counter`1, UpDownCounter`1, Histogram`1, Gauge`1, ObservableCounter`1, ObservableUpDownCounter`1, ObservableGauge`1.
+        private string Kind => Instrument.GetType().Name;
 
-        private bool IsGauge => Instrument.GetType().Name.Contains("Gauge", StringComparison.Ordinal)
-            || Instrument.GetType().Name.StartsWith("ObservableUpDownCounter", StringComparison.Ordinal);
+        private bool IsHistogram => Kind.StartsWith("Histogram", StringComparison.Ordinal);
 
-        // Counters take the increment; gauges, and observable counters (which report totals), take the value.
-        private bool Replaces => IsGauge || Instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal);
+        // Anything that can go down is a gauge to Prometheus, up-down counters included.
+        private bool IsGauge => Kind.Contains("Gauge", StringComparison.Ordinal) || Kind.Contains("UpDownCounter", StringComparison.Ordinal);
+
+        // Synchronous counters report increments; observable instruments and gauges report the current value.
+        private bool Replaces => Kind.StartsWith("Observable", StringComparison.Ordinal) || Kind.StartsWith("Gauge", StringComparison.Ordinal);
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
