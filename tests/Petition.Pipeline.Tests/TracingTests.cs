@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using Petition.Counter;
 using Petition.Worker;
 
 namespace Petition.Pipeline.Tests;
@@ -22,9 +23,16 @@ public sealed class TracingTests
         await using var system = new PetitionSystem();
         await system.InitializeAsync();
         // The worker in this process, so its spans reach the listener too.
-        await using var worker = WorkerApp.Create([.. system.Settings.Select(s => $"--{s.Key}={s.Value}"), "--urls=http://127.0.0.1:0"]);
+        string[] args = [.. system.Settings.Select(s => $"--{s.Key}={s.Value}"), "--urls=http://127.0.0.1:0"];
+        await using var worker = WorkerApp.Create(args);
         await worker.StartAsync();
+        await using var counter = CounterApp.Create(args);
+        await counter.StartAsync();
         var petition = await system.CreatePetitionAsync();
+        // A live client, so the counter has someone to push the new total to.
+        using var live = new HttpClient { BaseAddress = new Uri(counter.Urls.First()) };
+        using var stream = new StreamReader(await live.GetStreamAsync($"/api/petitions/{petition}/count/stream"));
+        Assert.StartsWith("retry", await stream.ReadLineAsync());
 
         // The campaign site's own trace: the signature's request continues it.
         var traceId = ActivityTraceId.CreateRandom();
@@ -32,7 +40,10 @@ public sealed class TracingTests
         request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
         Assert.Equal(HttpStatusCode.Accepted, (await system.Client.SendAsync(request)).StatusCode);
         await PetitionSystem.AssertStoredExactlyAsync(petition, 1);
+        await PetitionSystem.WaitUntilAsync(() => Task.FromResult(spans.Any(s => s.OperationName == "totals push" && 1L.Equals(s.GetTagItem("petition.version")))),
+            TimeSpan.FromSeconds(10), "the counter's push");
         await worker.StopAsync();
+        await counter.StopAsync();
 
         var requestSpan = Assert.Single(spans, s => s.TraceId == traceId && s.OperationName == "Microsoft.AspNetCore.Hosting.HttpRequestIn");
         var send = Assert.Single(spans, s => s.OperationName == "signatures send" && s.Links.Any(l => l.Context.SpanId == requestSpan.SpanId));
@@ -43,5 +54,8 @@ public sealed class TracingTests
         Assert.Equal(send.TraceId, store.TraceId);
         Assert.Equal(store.TraceId, copy.TraceId);
         Assert.Equal(1, commit.GetTagItem("petition.stored"));
+        // And on to the counter: the totals event carries the batch's trace; the push links to it.
+        var apply = Assert.Single(spans, s => s.OperationName == "totals apply" && s.TraceId == store.TraceId);
+        Assert.Single(spans, s => s.OperationName == "totals push" && s.Links.Any(l => l.Context.SpanId == apply.SpanId));
     }
 }

@@ -1,4 +1,5 @@
 using Petition.Counter.Streaming;
+using Petition.ServiceDefaults;
 using Petition.Storage;
 
 namespace Petition.Counter.Counting;
@@ -12,6 +13,8 @@ public sealed class CountUpdater(PetitionCounts counts, CountBroadcaster broadca
     /// </summary>
     public IReadOnlyList<MilestoneRecord> Apply(PetitionCount candidate)
     {
+        using var activity = PetitionTelemetry.Source.StartActivity("totals apply")?
+            .SetTag("petition.id", candidate.PetitionId).SetTag("petition.version", candidate.Version);
         if (!counts.TryAdvance(candidate, out var previous)) return [];
         broadcaster.Notify(candidate.PetitionId);
         return [.. milestones.Crossed(previous?.Total ?? 0, candidate)];

@@ -17,7 +17,8 @@ namespace Petition.Counter.Streaming;
 public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOptions> options, IOptions<JsonOptions> json) : BackgroundService
 {
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscriber, byte>> _subscribers = new();
-    private readonly ConcurrentDictionary<Guid, byte> _changed = new();
+    // Each changed petition, with the span of the change that made it so, to link the push to.
+    private readonly ConcurrentDictionary<Guid, ActivityContext> _changed = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private int _clients;
 
@@ -31,7 +32,7 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
     /// <summary>Marks a petition's totals as changed; they go out with the next push.</summary>
     public void Notify(Guid petitionId)
     {
-        _changed[petitionId] = 0;
+        _changed[petitionId] = Activity.Current?.Context ?? default;
         _wake.Writer.TryWrite(true);
     }
 
@@ -92,8 +93,11 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
     {
         foreach (var petitionId in _changed.Keys)
         {
-            _changed.TryRemove(petitionId, out _);
+            _changed.TryRemove(petitionId, out var cause);
             if (counts.Find(petitionId) is not { } latest || !_subscribers.TryGetValue(petitionId, out var clients) || clients.IsEmpty) continue;
+            using var activity = PetitionTelemetry.Source.StartActivity("totals push", ActivityKind.Producer, default(ActivityContext),
+                tags: [new("petition.id", petitionId), new("petition.version", latest.Version), new("petition.clients", clients.Count)],
+                links: cause == default ? null : [new ActivityLink(cause)]);
             var update = CountEvent.Of(latest, json.Value.SerializerOptions);
             foreach (var client in clients.Keys) client.Offer(update);
         }
