@@ -32,10 +32,18 @@ public sealed class MetricsTests
         Assert.Equal(4, Delta("petition_signatures_rejected_total{reason=\"invalid\"}"));
         Assert.Equal(1, Delta("petition_signatures_rejected_total{reason=\"petition_not_found\"}"));
         Assert.True(Delta("petition_publish_confirm_duration_count") >= 1);
+        foreach (var line in after.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            Assert.Matches(ExpositionLine, line); // what Prometheus itself would accept
+        }
+
         Assert.Equal(25, Delta("petition_publish_message_signatures_sum"));
 
         double Delta(string series) => Value(after, series) - Value(before, series);
     }
+
+    private static readonly Regex ExpositionLine = new(
+        """^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)+\})? (-?[0-9.eE+-]+|\+Inf|NaN))$""");
 
     private static async Task<string> ScrapeAsync(PetitionSystem system)
     {
