@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 
 namespace Petition.Counter.Tests;
@@ -14,17 +13,7 @@ public sealed class CounterRestartTests
         var counter = system.StartCounter();
         await counter.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         var petition = await system.CreatePetitionAsync();
-        using var stop = new CancellationTokenSource();
-        var posted = new ConcurrentBag<Signer>();
-        var load = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
-        {
-            for (var i = 0; !stop.IsCancellationRequested; i++)
-            {
-                var signer = Signer.Unique(i);
-                Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, signer)).StatusCode);
-                posted.Add(signer);
-            }
-        })));
+        var load = SteadyLoad.Start(system, petition, lanes: 4);
 
         await Task.Delay(1_500);
         counter.Kill();
@@ -32,8 +21,8 @@ public sealed class CounterRestartTests
         var replacement = system.StartCounter();
         await replacement.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         await Task.Delay(1_000);
-        await stop.CancelAsync();
-        await load;
+        await load.StopAsync();
+        var posted = load.Posted;
 
         await PetitionSystem.AssertStoredExactlyAsync(petition, posted.Count);
         using var client = LiveCount.Client(replacement);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -14,14 +13,8 @@ public sealed class PrivacyTests
     [Fact]
     public async Task No_name_email_or_postal_code_reaches_a_log_line_a_span_or_a_tag()
     {
-        var spans = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = _ => true,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var capture = new SpanCapture();
+        var spans = capture.Spans;
         var logs = new LogCapture();
         await using var system = new PetitionSystem();
         await system.InitializeAsync();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 
 namespace Petition.Pipeline.Tests;
@@ -81,19 +80,8 @@ public sealed class ServerOutageTests
         await system.InitializeAsync();
         var worker = system.StartWorker();
         var petition = await system.CreatePetitionAsync();
-        using var stop = new CancellationTokenSource();
-        var posted = new ConcurrentBag<Signer>();
-        var load = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
-        {
-            for (var i = 0; !stop.IsCancellationRequested; i++)
-            {
-                var signer = Signer.Unique(i);
-                // The signing path never touches PostgreSQL: it keeps accepting through the outage.
-                Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, signer)).StatusCode);
-                posted.Add(signer);
-                await Task.Delay(2);
-            }
-        })));
+        // The signing path never touches PostgreSQL: every post is accepted through the outage.
+        var load = SteadyLoad.Start(system, petition, lanes: 4, pause: TimeSpan.FromMilliseconds(2));
 
         await Task.Delay(1_000);
         await TestServers.ServersAsync("stop", "postgres");
@@ -107,9 +95,8 @@ public sealed class ServerOutageTests
         }
 
         await Task.Delay(1_000);
-        await stop.CancelAsync();
-        await load;
-        await PetitionSystem.AssertStoredExactlyAsync(petition, posted.Count, TimeSpan.FromSeconds(90));
+        await load.StopAsync();
+        await PetitionSystem.AssertStoredExactlyAsync(petition, load.Posted.Count, TimeSpan.FromSeconds(90));
         Assert.Contains("batch stays unacked", worker.Output, StringComparison.Ordinal);
     }
 }

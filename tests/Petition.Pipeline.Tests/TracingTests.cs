@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -12,14 +11,8 @@ public sealed class TracingTests
     [Fact]
     public async Task The_trace_of_one_signature_reaches_the_copy_and_commit_of_its_row()
     {
-        var spans = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = _ => true,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var capture = new SpanCapture();
+        var spans = capture.Spans;
         await using var system = new PetitionSystem();
         await system.InitializeAsync();
         // The worker in this process, so its spans reach the listener too.

@@ -37,20 +37,8 @@ public sealed class WorkerFailureTests
     {
         await using var system = await StartAsync();
         var petition = await system.CreatePetitionAsync();
-        using var stop = new CancellationTokenSource();
-        var posted = new System.Collections.Concurrent.ConcurrentBag<Signer>();
-
         // Signatures keep arriving (one in ten a repeat) from before the first kill until after the last.
-        var load = Task.WhenAll(Enumerable.Range(0, 8).Select(lane => Task.Run(async () =>
-        {
-            for (var i = 0; !stop.IsCancellationRequested; i++)
-            {
-                var signer = Signer.Unique(i);
-                Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, signer)).StatusCode);
-                posted.Add(signer);
-                if (i % 10 == 0) Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, signer.Again())).StatusCode);
-            }
-        })));
+        var load = SteadyLoad.Start(system, petition, lanes: 8, repeatEvery: 10);
 
         var worker = system.StartWorker();
         for (var kill = 0; kill < 6; kill++)
@@ -61,10 +49,9 @@ public sealed class WorkerFailureTests
         }
 
         await Task.Delay(500);
-        await stop.CancelAsync();
-        await load;
-        Assert.True(posted.Count > 1_000, $"only {posted.Count} signatures were posted during the kills");
-        await PetitionSystem.AssertStoredExactlyAsync(petition, posted.Count, TimeSpan.FromSeconds(120));
+        await load.StopAsync();
+        Assert.True(load.Posted.Count > 1_000, $"only {load.Posted.Count} signatures were posted during the kills");
+        await PetitionSystem.AssertStoredExactlyAsync(petition, load.Posted.Count, TimeSpan.FromSeconds(120));
     }
 
     [Fact]
