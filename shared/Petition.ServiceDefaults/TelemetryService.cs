@@ -32,9 +32,6 @@ internal sealed class TelemetryService : IHostedService, IDisposable
         _metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(Meters).AddOtlpExporter().Build();
     }
 
-    /// <summary>True when spans and metrics are exported.</summary>
-    public bool Exporting => _tracing is not null;
-
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken)
