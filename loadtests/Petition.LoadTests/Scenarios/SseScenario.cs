@@ -1,8 +1,13 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
+using System.Globalization;
 using System.Text.Json;
+using Petition.LoadTests.Engine;
+using Petition.LoadTests.Measuring;
+using Petition.LoadTests.Reporting;
+using Petition.LoadTests.Target;
+using Petition.LoadTests.Verification;
 
-namespace Petition.LoadTests;
+namespace Petition.LoadTests.Scenarios;
 
 /// <summary>
 /// How many live-count clients one counter holds, and how long a new total takes to reach all of them:
@@ -11,16 +16,19 @@ namespace Petition.LoadTests;
 /// </summary>
 internal static class SseScenario
 {
-    public static async Task<int> RunAsync(Settings settings)
+    public static async Task<ScenarioResult> RunAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        var petition = await CreatePetitionAsync(http, settings);
-        Console.WriteLine($"petition {petition}; opening {settings.Clients} streams on {settings.Counter}");
+        using var intake = new IntakeClient(settings.Intake, settings.AdminKey, 4);
+        var petition = await intake.CreatePetitionAsync("SSE benchmark", cancellationToken);
+        log.WriteLine($"[sse] petition {petition}; opening {settings.Clients} streams on {settings.Counter}");
 
-        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(5)); // bounded, whatever happens
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(TimeSpan.FromMinutes(5)); // bounded, whatever happens
+        await using var meter = ProcessMeter.Start();
         var clients = Enumerable.Range(0, settings.Clients).Select(_ => new Client()).ToArray();
         var opened = Stopwatch.StartNew();
         var streams = new List<Task>();
@@ -30,69 +38,41 @@ internal static class SseScenario
             await Task.WhenAll(chunk.Select(c => c.Seen(0).WaitAsync(TimeSpan.FromSeconds(60), stop.Token)));
         }
 
-        Console.WriteLine($"{clients.Length} streams open and at 0 after {opened.Elapsed.TotalSeconds:F1} s; counter RSS {CounterRssMb(settings)} MB");
+        log.WriteLine($"[sse] {clients.Length} streams open and at 0 after {opened.Elapsed.TotalSeconds:F1} s");
 
-        var everyone = new List<double>();
-        var allReached = new List<double>();
+        var everyone = new Histogram();
+        var allReached = new Histogram();
+        var started = Stopwatch.GetTimestamp();
+        var run = Guid.NewGuid().ToString("N")[..10];
         for (var round = 1; round <= settings.Rounds; round++)
         {
-            var response = await http.PostAsJsonAsync(new Uri(settings.Intake, $"/api/petitions/{petition}/signatures"),
-                new { name = "Load Tester", email = $"sse-{Guid.NewGuid():N}@example.org", country = "GB" }, stop.Token);
+            var reply = await intake.SignAsync(petition, Signers.Body(run, round), stop.Token);
             var accepted = Stopwatch.GetTimestamp();
-            if ((int)response.StatusCode != 202) throw new InvalidOperationException($"sign answered {(int)response.StatusCode}");
+            if (reply.Outcome != Outcome.Accepted) throw new InvalidOperationException($"sign answered {reply.Status}");
             var reached = await Task.WhenAll(clients.Select(c => c.Seen(round).WaitAsync(TimeSpan.FromSeconds(30), stop.Token)));
-            var latencies = reached.Select(t => Stopwatch.GetElapsedTime(accepted, t).TotalMilliseconds).ToList();
-            everyone.AddRange(latencies);
-            allReached.Add(latencies.Max());
-            Console.WriteLine($"round {round}: total {round} reached all {clients.Length} clients in {latencies.Max():F0} ms (p50 {Percentile(latencies, 50):F0} ms)");
+            var roundLatency = new Histogram();
+            foreach (var t in reached) roundLatency.Record(Stopwatch.GetElapsedTime(accepted, t));
+            everyone.Add(roundLatency);
+            allReached.RecordMicros(roundLatency.MaxMicros);
+            log.WriteLine($"[sse] round {round}: total {round} reached all {clients.Length} clients in {roundLatency.MaxMicros / 1000.0:F0} ms (p50 {roundLatency.PercentileMs(50):F0} ms)");
             await Task.Delay(500, stop.Token);
         }
 
-        var failed = clients.Count(c => c.Failed);
-        Console.WriteLine();
-        Console.WriteLine("| clients | rounds | p50 ms | p99 ms | max ms | all reached, worst round ms | counter RSS MB | dropped streams |");
-        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        Console.WriteLine($"| {clients.Length} | {settings.Rounds} | {Percentile(everyone, 50):F0} | {Percentile(everyone, 99):F0} | {everyone.Max():F0} | {allReached.Max():F0} | {CounterRssMb(settings)} | {failed} |");
+        var usage = meter.Read();
         await stop.CancelAsync();
         await Task.WhenAll(streams);
-        return failed == 0 && Percentile(everyone, 99) < 1_000 ? 0 : 1;
-    }
-
-    private static async Task<Guid> CreatePetitionAsync(HttpClient http, Settings settings)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.Intake, "/api/petitions"))
-        {
-            Content = JsonContent.Create(new { title = "SSE benchmark", description = "Load test.", target = 1_000_000 }),
-        };
-        request.Headers.Add("X-Api-Key", settings.AdminKey);
-        var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-    }
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
-
-    // The counter on this machine, found by its process name (RSS from /proc, Linux only).
-    private static string CounterRssMb(Settings settings)
-    {
-        _ = settings;
-        foreach (var process in Process.GetProcessesByName("dotnet"))
-        {
-            try
-            {
-                if (File.ReadAllText($"/proc/{process.Id}/cmdline").Contains("Petition.Counter.dll", StringComparison.Ordinal))
-                    return (process.WorkingSet64 / 1024 / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-            }
-        }
-
-        return "?";
+        var failed = clients.Count(c => c.Failed);
+        var findings = new List<string>();
+        if (failed > 0) findings.Add($"{failed} of {clients.Length} streams dropped");
+        if (everyone.PercentileMs(99) >= 1000) findings.Add($"p99 from 202 to every client is {everyone.PercentileMs(99):F0} ms, over 1 s");
+        var verdict = new Verdict(findings.Count == 0, settings.Rounds, settings.Rounds, settings.Rounds, 0, TimeSpan.Zero, findings);
+        var loadRun = new LoadRun(0, 1, started) { Elapsed = Stopwatch.GetElapsedTime(started), Sent = settings.Rounds };
+        var result = SigningRun.Result("sse", $"{clients.Length:N0} live-count clients on one petition; {settings.Rounds} signatures one at a time, each timed from its 202 until every client shows it.",
+            loadRun, verdict, usage, everyone, TimeSpan.Zero, [], 0);
+        result.Notes["clients"] = clients.Length.ToString(CultureInfo.InvariantCulture);
+        result.Notes["worst round, until the last client had it (ms)"] = (allReached.MaxMicros / 1000.0).ToString("F0", CultureInfo.InvariantCulture);
+        result.Notes["dropped streams"] = failed.ToString(CultureInfo.InvariantCulture);
+        return result with { Accepted = settings.Rounds };
     }
 
     /// <summary>One live client: remembers when it first saw each total.</summary>
