@@ -61,6 +61,9 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
     /// <summary>Starts a worker on this system's queue; extra settings override (e.g. Worker:CrashAt).</summary>
     public ServiceProcess StartWorker(IReadOnlyDictionary<string, string>? overrides = null, bool listen = false) => Start("Petition.Worker", overrides, listen);
 
+    /// <summary>Starts an intake as a process of its own on its own port, for clients that need a real socket (load tests).</summary>
+    public ServiceProcess StartIntake(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Intake", overrides, listen: true);
+
     /// <summary>Starts a counter on its own port; wait for it with <see cref="ServiceProcess.WaitUntilReadyAsync"/>.</summary>
     public ServiceProcess StartCounter(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Counter", overrides, listen: true);
 

@@ -26,6 +26,7 @@ internal sealed class ClosedLoop(int lanes, TimeSpan duration, long maxRequests)
         }, CancellationToken.None)));
         run.Elapsed = Stopwatch.GetElapsedTime(start);
         run.Sent = Math.Min(maxRequests, next + 1);
+        run.Planned = run.Sent; // a closed loop sends what it can: nothing is left unsent
         return run;
     }
 }

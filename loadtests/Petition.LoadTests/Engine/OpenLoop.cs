@@ -44,6 +44,9 @@ internal sealed class LoadRun(long requests, int seconds, long started)
 
     public TimeSpan Elapsed { get; set; }
 
+    /// <summary>Requests the profile offered.</summary>
+    public long Planned { get; set; } = requests;
+
     /// <summary>Requests sent: 0 to Sent - 1.</summary>
     public long Sent { get; set; }
 
@@ -107,6 +110,7 @@ internal sealed class LoadRun(long requests, int seconds, long started)
 /// answers, and its latency is measured from that due time. A stalled system therefore shows its stall
 /// in every request that should have been sent meanwhile (no coordinated omission). At most
 /// <paramref name="maxInFlight"/> requests are outstanding; one that waits for a slot waits on the clock.
+/// Offering stops a second after the profile's end: requests still unsent then are reported as not sent.
 /// </summary>
 internal sealed class OpenLoop(RateProfile profile, int maxInFlight, TextWriter? live = null, Func<Task<string>>? status = null)
 {
@@ -127,6 +131,13 @@ internal sealed class OpenLoop(RateProfile profile, int maxInFlight, TextWriter?
             var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
             if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellationToken);
             await slots.WaitAsync(cancellationToken);
+            // Bounded in time: a system that fell behind is not given the rest of the profile late.
+            if (Stopwatch.GetElapsedTime(start) > profile.Length + TimeSpan.FromSeconds(1))
+            {
+                slots.Release();
+                break;
+            }
+
             var next = n;
             _ = Task.Run(() => SendOneAsync(next, due), CancellationToken.None);
         }

@@ -27,7 +27,7 @@ internal static class Report
         md.AppendLine("| measure | value |").AppendLine("| --- | ---: |");
         void Row(string name, string value) => md.AppendLine(c, $"| {name} | {value} |");
         Row("offered", r.OfferedPerSecond > 0 ? $"{r.OfferedPerSecond:N0}/s for {r.Seconds:F0} s" : $"{r.Seconds:F0} s");
-        Row("requests", r.Requests.ToString("N0", c));
+        Row("requests sent / offered but not sent (system too far behind)", $"{r.Requests:N0} / {r.NotSent:N0}");
         Row("202 / 4xx / 5xx / no answer", $"{r.Accepted:N0} / {r.Refused:N0} / {r.ServerErrors:N0} / {r.Failed:N0}");
         Row("accepted per second", r.AcceptedPerSecond.ToString("N0", c));
         Row("stored and counted per second (end to end)", r.StoredPerSecond.ToString("N0", c));

@@ -37,6 +37,9 @@ internal sealed record ScenarioResult
     /// <summary>No answer: timeouts and dropped connections.</summary>
     public long Failed { get; init; }
 
+    /// <summary>Requests the profile offered that were never sent: the system had fallen so far behind that the generator's in-flight cap held them past the run's end.</summary>
+    public long NotSent { get; init; }
+
     /// <summary>Signatures answered 202 per second of load.</summary>
     public double AcceptedPerSecond { get; init; }
 

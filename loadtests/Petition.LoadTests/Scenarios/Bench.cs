@@ -60,7 +60,7 @@ internal static class Bench
     {
         var c = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
-        md.AppendLine("| scenario | offered/s | accepted/s | ÷ HTTP ceiling | stored+counted/s | ÷ COPY ceiling | intake p99 ms | 202→counted p99 ms | 5xx / no answer | lost | peak RSS MB intake/worker/counter | CPU µs/signature services + servers | verified |");
+        md.AppendLine("| scenario | offered/s | accepted/s | ÷ HTTP ceiling | stored+counted/s | ÷ COPY ceiling | intake p99 ms | 202→counted p99 ms | 5xx / no answer / not sent | lost | peak RSS MB intake/worker/counter | CPU µs/signature services + servers | verified |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var r in results)
         {
@@ -69,7 +69,7 @@ internal static class Bench
             md.AppendLine(c, $"| {r.Scenario} | {(r.OfferedPerSecond > 0 ? r.OfferedPerSecond.ToString("N0", c) : "max")} | " +
                 $"{(signing ? r.AcceptedPerSecond.ToString("N0", c) : "-")} | {(signing && httpCeiling > 0 ? (r.AcceptedPerSecond / httpCeiling).ToString("F2", c) : "-")} | " +
                 $"{(r.StoredPerSecond > 0 ? r.StoredPerSecond.ToString("N0", c) : "-")} | {(r.StoredPerSecond > 0 && copyCeiling > 0 ? (r.StoredPerSecond / copyCeiling).ToString("F3", c) : "-")} | " +
-                $"{r.Intake?.P99.ToString("F1", c) ?? "-"} | {r.Lag?.P99.ToString("F0", c) ?? "-"} | {r.ServerErrors} / {r.Failed} | {r.Verdict.Missing202s} | " +
+                $"{r.Intake?.P99.ToString("F1", c) ?? "-"} | {r.Lag?.P99.ToString("F0", c) ?? "-"} | {r.ServerErrors} / {r.Failed} / {r.NotSent} | {r.Verdict.Missing202s} | " +
                 $"{Rss("intake")}/{Rss("worker")}/{Rss("counter")} | " +
                 $"{(r.Verdict.Stored > 0 && r.Usage.Count > 0 ? $"{r.ServicesCpuMicrosPerSignature:F0} + {r.ServersCpuMicrosPerSignature:F0}" : "-")} | {(r.Passed ? "yes" : "**NO**")} |");
         }

@@ -119,6 +119,7 @@ internal sealed class SigningRun(Settings settings, TextWriter log) : IAsyncDisp
             Refused = run.Count(Outcome.Refused),
             ServerErrors = run.Count(Outcome.ServerError),
             Failed = run.Count(Outcome.Failed),
+            NotSent = Math.Max(0, run.Planned - run.Sent),
             AcceptedPerSecond = (signatures ?? accepted) / run.Elapsed.TotalSeconds,
             StoredPerSecond = endToEnd > TimeSpan.Zero ? verdict.Stored / endToEnd.TotalSeconds : 0,
             Intake = run.Latency.Count > 0 ? Percentiles.Of(run.Latency) : null,

@@ -49,9 +49,10 @@ internal static class SigningScenarios
         await using var frame = new SigningRun(settings, log);
         var petitions = await frame.CreatePetitionsAsync("duplicates", 1, cancellationToken);
         var profile = RateProfile.Constant(settings.Rate, settings.Duration);
-        // Three in ten requests repeat a signer from up to a thousand requests before; half of them retype the email.
+        // Three in ten requests (n % 10 < 3, from the thousandth on) repeat a signer first sent up to a
+        // thousand requests before (one with n % 10 == 7); half of them retype the email.
         static Planned Plan(long n) => n >= 1000 && n % 10 < 3
-            ? new Planned(0, n - 1 - (n * 7919 % 997), Retyped: n % 2 == 0)
+            ? new Planned(0, n - (n % 10) - 3 - (10 * (n * 7919 % 97)), Retyped: n % 2 == 0)
             : new Planned(0, n);
         return await frame.RunAsync("duplicates",
             $"{settings.Rate:N0} signatures a second for {settings.Duration.TotalSeconds:F0} s, 30 % of them repeating an earlier signer (half with the email in other case and padded).",
