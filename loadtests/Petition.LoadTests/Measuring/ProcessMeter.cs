@@ -18,6 +18,7 @@ internal sealed class ProcessMeter : IAsyncDisposable
         ("intake", (_, cmd) => cmd.Contains("Petition.Intake.dll", StringComparison.Ordinal)),
         ("worker", (_, cmd) => cmd.Contains("Petition.Worker.dll", StringComparison.Ordinal)),
         ("counter", (_, cmd) => cmd.Contains("Petition.Counter.dll", StringComparison.Ordinal)),
+        ("ceiling", (_, cmd) => cmd.Contains("Petition.Ceiling.dll", StringComparison.Ordinal)),
         ("postgresql", (comm, _) => comm == "postgres"),
         ("rabbitmq", (comm, _) => comm == "beam.smp"),
         ("redis", (comm, _) => comm == "redis-server"),

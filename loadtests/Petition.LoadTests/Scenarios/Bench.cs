@@ -13,7 +13,9 @@ internal static class Bench
 {
     public static async Task<bool> RunAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
     {
-        var closed = settings with { Connections = 64, Duration = TimeSpan.FromSeconds(15) };
+        // Enough connections that the intake's coalescing is not starved by Little's law (64 connections
+        // over a ~13 ms confirm cap it near 5,000/s); the ceiling gets the same.
+        var closed = settings with { Connections = 512, Duration = TimeSpan.FromSeconds(15) };
         var results = new List<ScenarioResult>();
         async Task<ScenarioResult> Run(Func<Task<ScenarioResult>> scenario)
         {
@@ -66,12 +68,13 @@ internal static class Bench
         {
             string Rss(string name) => r.Usage.FirstOrDefault(u => u.Name == name)?.PeakRssMb.ToString(c) ?? "-";
             var signing = r.Scenario is not ("copy-ceiling" or "sse");
+            var perSignature = signing && r.Scenario != "http-ceiling" && r.Verdict.Stored > 0 && r.Usage.Count > 0;
             md.AppendLine(c, $"| {r.Scenario} | {(r.OfferedPerSecond > 0 ? r.OfferedPerSecond.ToString("N0", c) : "max")} | " +
                 $"{(signing ? r.AcceptedPerSecond.ToString("N0", c) : "-")} | {(signing && httpCeiling > 0 ? (r.AcceptedPerSecond / httpCeiling).ToString("F2", c) : "-")} | " +
                 $"{(r.StoredPerSecond > 0 ? r.StoredPerSecond.ToString("N0", c) : "-")} | {(r.StoredPerSecond > 0 && copyCeiling > 0 ? (r.StoredPerSecond / copyCeiling).ToString("F3", c) : "-")} | " +
                 $"{r.Intake?.P99.ToString("F1", c) ?? "-"} | {r.Lag?.P99.ToString("F0", c) ?? "-"} | {r.ServerErrors} / {r.Failed} / {r.NotSent} | {r.Verdict.Missing202s} | " +
                 $"{Rss("intake")}/{Rss("worker")}/{Rss("counter")} | " +
-                $"{(r.Verdict.Stored > 0 && r.Usage.Count > 0 ? $"{r.ServicesCpuMicrosPerSignature:F0} + {r.ServersCpuMicrosPerSignature:F0}" : "-")} | {(r.Passed ? "yes" : "**NO**")} |");
+                $"{(perSignature ? $"{r.ServicesCpuMicrosPerSignature:F0} + {r.ServersCpuMicrosPerSignature:F0}" : "-")} | {(r.Passed ? "yes" : "**NO**")} |");
         }
 
         return md;
@@ -81,7 +84,7 @@ internal static class Bench
         ScenarioResult http, ScenarioResult copy, ScenarioResult sustained, ScenarioResult tenK, ScenarioResult spike, ScenarioResult bulk)
     {
         var c = CultureInfo.InvariantCulture;
-        var recovery = spike.Notes.TryGetValue("lag back under 1 s after the spike ended", out var r) ? r : "?";
+        var recovery = spike.Notes.TryGetValue(SigningScenarios.RecoveryNote, out var r) ? r : "?";
         var recovered = recovery.EndsWith(" s", StringComparison.Ordinal) && int.Parse(recovery[..^2], c) <= 10;
         return
         [
@@ -90,8 +93,10 @@ internal static class Bench
                 sustained.StoredPerSecond >= 20_000 && sustained.Passed),
             ("at 10,000/s offered: intake p99 ≤ 50 ms", $"{tenK.Intake?.P99:F1} ms (achieved {tenK.AcceptedPerSecond:N0}/s)", tenK.Intake?.P99 <= 50),
             ("at 10,000/s offered: 202 to counted p99 ≤ 1 s", $"{tenK.Lag?.P99:F0} ms", tenK.Lag?.P99 <= 1000),
-            ("spike 2,000 → 20,000 → 2,000/s: no error, no loss", $"{spike.ServerErrors + spike.Failed} errors, {spike.Verdict.Missing202s} lost", spike.Passed && spike.Failed == 0),
-            ("spike: lag back under 1 s within 10 s of its end", recovery, recovered),
+            ("spike 2,000 → 20,000 → 2,000/s: no error, no loss",
+                $"{spike.ServerErrors + spike.Failed} errors, {spike.Verdict.Missing202s} lost, {spike.NotSent:N0} offered but never sent (generator held them: intake too far behind)",
+                spike.Passed && spike.Failed == 0 && spike.NotSent == 0),
+            ("spike: back under 1 s (intake p99 and 202 to counted p99) within 10 s of its end", recovery, recovered),
             ("bulk import ≥ 100,000 signatures/s and ≥ 0.5 of the COPY ceiling",
                 $"{bulk.StoredPerSecond:N0}/s stored and counted ({bulk.StoredPerSecond / copy.StoredPerSecond:F2} of {copy.StoredPerSecond:N0}/s); 202s at {bulk.AcceptedPerSecond:N0}/s",
                 bulk.StoredPerSecond >= 100_000 && bulk.StoredPerSecond >= 0.5 * copy.StoredPerSecond),

@@ -19,6 +19,8 @@ internal static class SigningScenarios
             petitions, n => new Planned(0, n), Open(profile, settings, log, cancellationToken), _ => settings.Rate, settings.Rate, cancellationToken);
     }
 
+    public const string RecoveryNote = "back under 1 s (intake and 202 to counted, p99) after the spike ended";
+
     /// <summary>A base rate, ten times that for 30 s (a celebrity shares the link), then the base rate again.</summary>
     public static async Task<ScenarioResult> SpikeAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
     {
@@ -33,12 +35,12 @@ internal static class SigningScenarios
             petitions, n => new Planned(0, n), Open(profile, settings, log, cancellationToken), s => profile.RateAt(TimeSpan.FromSeconds(s + 0.5)),
             profile.Total / profile.Length.TotalSeconds, cancellationToken);
 
-        // Recovered: the first second after the spike from which every second's lag p99 stays under 1 s.
+        // Recovered: from the first second after the spike on which, for requests due then, both the intake's
+        // p99 and the 202-to-counted p99 stay under 1 s.
         var end = (int)(before + spike).TotalSeconds;
-        var later = result.Timeline.Where(s => s.Second > end && s.Accepted > 0).ToList();
-        var bad = later.LastOrDefault(s => s.LagP99 >= 1000);
-        var recovery = bad is null ? 0 : bad.Second - end;
-        result.Notes["lag back under 1 s after the spike ended"] = bad == later.LastOrDefault() && bad is not null ? "never, within the run" : $"{recovery} s";
+        var later = result.Timeline.Where(s => s.Second > end && s.Offered > 0).ToList();
+        var bad = later.LastOrDefault(s => s.IntakeP99 >= 1000 || s.LagP99 >= 1000 || s.Accepted == 0);
+        result.Notes[RecoveryNote] = bad is null ? "0 s" : bad == later[^1] ? "never, within the run" : $"{bad.Second - end} s";
         result.Notes["errors during the spike"] = result.Timeline.Where(s => s.Second > before.TotalSeconds && s.Second <= end).Sum(s => s.Errors).ToString(CultureInfo.InvariantCulture);
         return result;
     }

@@ -62,30 +62,46 @@ public sealed class PrometheusMetrics : IDisposable
     {
         private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
 
+        // Measurements are recorded on every request: their tags find their cell without building the
+        // label text again (it is built once per distinct set of tags).
+        private readonly ConcurrentDictionary<TagSet, Cell> _byTags = new();
+
         public Instrument Instrument { get; } = instrument;
 
         private string Name => Sanitise(Instrument.Name);
 
         // Counter`1, UpDownCounter`1, Histogram`1, Gauge`1, ObservableCounter`1, ObservableUpDownCounter`1, ObservableGauge`1.
-        private string Kind => Instrument.GetType().Name;
+        private static string KindOf(Instrument instrument) => instrument.GetType().Name;
 
-        private bool IsHistogram => Kind.StartsWith("Histogram", StringComparison.Ordinal);
+        private readonly bool _isHistogram = KindOf(instrument).StartsWith("Histogram", StringComparison.Ordinal);
 
         // Anything that can go down is a gauge to Prometheus, up-down counters included.
-        private bool IsGauge => Kind.Contains("Gauge", StringComparison.Ordinal) || Kind.Contains("UpDownCounter", StringComparison.Ordinal);
+        private readonly bool _isGauge = KindOf(instrument).Contains("Gauge", StringComparison.Ordinal) || KindOf(instrument).Contains("UpDownCounter", StringComparison.Ordinal);
 
         // Synchronous counters report increments; observable instruments and gauges report the current value.
-        private bool Replaces => Kind.StartsWith("Observable", StringComparison.Ordinal) || Kind.StartsWith("Gauge", StringComparison.Ordinal);
+        private readonly bool _replaces = KindOf(instrument).StartsWith("Observable", StringComparison.Ordinal) || KindOf(instrument).StartsWith("Gauge", StringComparison.Ordinal);
+
+        private bool IsHistogram => _isHistogram;
+
+        private bool IsGauge => _isGauge;
+
+        private bool Replaces => _replaces;
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var cell = _cells.GetOrAdd(Labels(tags), _ => new Cell(buckets.Length));
+            var key = new TagSet(tags.ToArray());
+            if (!_byTags.TryGetValue(key, out var cell))
+            {
+                cell = _byTags.GetOrAdd(key, _cells.GetOrAdd(Labels(tags), _ => new Cell(buckets.Length)));
+            }
+
             lock (cell)
             {
                 if (IsHistogram)
                 {
-                    var i = Array.FindIndex(buckets, b => value <= b);
-                    cell.Buckets[i < 0 ? buckets.Length : i]++;
+                    var i = Array.BinarySearch(buckets, value);
+                    i = i >= 0 ? i : ~i; // the first boundary not below the value; past the last, +Inf
+                    cell.Buckets[i]++;
                     cell.Count++;
                     cell.Sum += value;
                 }
@@ -157,6 +173,37 @@ public sealed class PrometheusMetrics : IDisposable
             }
 
             return char.IsAsciiDigit(chars[0]) ? "_" + new string(chars) : new string(chars);
+        }
+    }
+
+    /// <summary>A measurement's tags, compared by key and value.</summary>
+    private readonly struct TagSet(KeyValuePair<string, object?>[] tags) : IEquatable<TagSet>
+    {
+        public bool Equals(TagSet other)
+        {
+            if (tags.Length != other.Tags.Length) return false;
+            for (var i = 0; i < tags.Length; i++)
+            {
+                if (!string.Equals(tags[i].Key, other.Tags[i].Key, StringComparison.Ordinal) || !Equals(tags[i].Value, other.Tags[i].Value)) return false;
+            }
+
+            return true;
+        }
+
+        private KeyValuePair<string, object?>[] Tags => tags;
+
+        public override bool Equals(object? obj) => obj is TagSet other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            foreach (var (key, value) in tags)
+            {
+                hash.Add(key, StringComparer.Ordinal);
+                hash.Add(value);
+            }
+
+            return hash.ToHashCode();
         }
     }
 
