@@ -17,7 +17,7 @@ public sealed class CoalescingOptions
     public int MaxSignaturesPerMessage { get; set; } = 500;
 
     /// <summary>How long the first signature of a message waits for company before it is sent.</summary>
-    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Messages awaiting their confirm at once; more signatures gather meanwhile.</summary>
     public int MaxInFlight { get; set; } = 8;

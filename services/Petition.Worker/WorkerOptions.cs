@@ -4,10 +4,10 @@ namespace Petition.Worker;
 public sealed class WorkerOptions
 {
     /// <summary>Most broker messages (each holding up to a few hundred signatures) in one batch and one transaction.</summary>
-    public int MessageLimit { get; set; } = 20;
+    public int MessageLimit { get; set; } = 50;
 
     /// <summary>How long a partial batch waits for more messages.</summary>
-    public TimeSpan TimeLimit { get; set; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan TimeLimit { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Batches written at once by one worker process.</summary>
     public int ConcurrencyLimit { get; set; } = 2;

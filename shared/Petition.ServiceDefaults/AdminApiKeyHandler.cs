@@ -13,11 +13,19 @@ namespace Petition.ServiceDefaults;
 
 /// <summary>
 /// Authenticates admins by the X-Api-Key header, compared in constant time with Petition:AdminApiKey.
+/// Only endpoints that require the admin policy authenticate: there is no default scheme, so the public
+/// signing path never runs this handler.
 /// </summary>
 public sealed class AdminApiKeyHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, IConfiguration configuration)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, AdminApiKeyHandler.ExpectedKey expected)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
+    /// <summary>The configured key's hash, computed once (a handler is made per authenticated request).</summary>
+    public sealed class ExpectedKey(IConfiguration configuration)
+    {
+        internal byte[] Hash { get; } = SHA256.HashData(Encoding.UTF8.GetBytes(configuration[KeySetting] ?? string.Empty));
+    }
+
     /// <summary>The authentication scheme.</summary>
     public const string SchemeName = "ApiKey";
 
@@ -30,16 +38,15 @@ public sealed class AdminApiKeyHandler(
     private const string AdminRole = "admin";
     private const string KeySetting = "Petition:AdminApiKey";
 
-    private readonly byte[] _expectedHash = SHA256.HashData(Encoding.UTF8.GetBytes(configuration[KeySetting] ?? string.Empty));
-
     /// <summary>Registers the scheme and the admin policy; the key must be configured (16+ characters).</summary>
     public static void AddTo(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         if ((builder.Configuration[KeySetting]?.Length ?? 0) < 16)
             throw new InvalidOperationException($"{KeySetting} must be set (16+ characters).");
-        builder.Services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, AdminApiKeyHandler>(SchemeName, null);
-        builder.Services.AddAuthorizationBuilder().AddPolicy(AdminPolicy, p => p.RequireRole(AdminRole));
+        builder.Services.AddSingleton<ExpectedKey>();
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminApiKeyHandler>(SchemeName, null);
+        builder.Services.AddAuthorizationBuilder().AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(SchemeName).RequireRole(AdminRole));
     }
 
     /// <inheritdoc />
@@ -50,7 +57,7 @@ public sealed class AdminApiKeyHandler(
 
         // Hash both sides so the comparison takes the same time whatever the supplied key's length.
         var suppliedHash = SHA256.HashData(Encoding.UTF8.GetBytes(supplied[0]!));
-        if (!CryptographicOperations.FixedTimeEquals(suppliedHash, _expectedHash))
+        if (!CryptographicOperations.FixedTimeEquals(suppliedHash, expected.Hash))
             return Task.FromResult(AuthenticateResult.Fail("Invalid API key."));
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin"), new Claim(ClaimTypes.Role, AdminRole)], SchemeName);
