@@ -26,6 +26,11 @@ internal static class Bench
             return result;
         }
 
+        // Warm up (JIT, connection pools, caches) before anything is measured; not reported.
+        log.WriteLine("[bench] warming up for 20 s");
+        await SigningScenarios.SteadyAsync(settings with { Rate = 3_000, Duration = TimeSpan.FromSeconds(20), Live = false }, TextWriter.Null, cancellationToken, "warm-up");
+        await OtherScenarios.HttpCeilingAsync(closed with { Duration = TimeSpan.FromSeconds(5) }, TextWriter.Null, cancellationToken);
+
         var http = await Run(() => OtherScenarios.HttpCeilingAsync(closed, log, cancellationToken));
         var copy = await Run(() => OtherScenarios.CopyCeilingAsync(settings, log, cancellationToken));
         await Run(() => SigningScenarios.MaxAsync(closed, log, cancellationToken));

@@ -36,11 +36,14 @@ internal static class SigningScenarios
             profile.Total / profile.Length.TotalSeconds, cancellationToken);
 
         // Recovered: from the first second after the spike on which, for requests due then, both the intake's
-        // p99 and the 202-to-counted p99 stay under 1 s.
+        // p99 and the 202-to-counted p99 stay under 1 s. A second whose requests were never sent or answered
+        // (the generator still held them) is not recovered.
         var end = (int)(before + spike).TotalSeconds;
-        var later = result.Timeline.Where(s => s.Second > end && s.Offered > 0).ToList();
-        var bad = later.LastOrDefault(s => s.IntakeP99 >= 1000 || s.LagP99 >= 1000 || s.Accepted == 0);
-        result.Notes[RecoveryNote] = bad is null ? "0 s" : bad == later[^1] ? "never, within the run" : $"{bad.Second - end} s";
+        var last = (int)profile.Length.TotalSeconds;
+        var bySecond = result.Timeline.ToDictionary(s => s.Second);
+        var bad = Enumerable.Range(end + 1, last - end)
+            .LastOrDefault(s => !bySecond.TryGetValue(s, out var row) || row.Offered == 0 || row.IntakeP99 >= 1000 || row.LagP99 >= 1000);
+        result.Notes[RecoveryNote] = bad == 0 ? "0 s" : bad == last ? "never, within the run" : $"{bad - end} s";
         result.Notes["errors during the spike"] = result.Timeline.Where(s => s.Second > before.TotalSeconds && s.Second <= end).Sum(s => s.Errors).ToString(CultureInfo.InvariantCulture);
         return result;
     }
