@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: builds in Release, starts the system (deploy/local/up.sh, installing what is missing) and
 # the HTTP ceiling server, runs the fixed set of scenarios and prints one table with ratios to the
-# ceilings measured in the same run. Reports go to artifacts/bench/. Takes about ten minutes.
+# ceilings measured in the same run. Reports go to artifacts/bench/. Takes about twelve minutes.
 #   loadtests/bench.sh [extra options for Petition.LoadTests bench, e.g. --quiet]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -27,11 +27,11 @@ Func<Task<ScenarioResult>>? scenario = args[0] switch
     "duplicates" => () => SigningScenarios.DuplicatesAsync(settings, log, token),
     "petitions" => () => SigningScenarios.PetitionsAsync(settings, log, token),
     "max" => () => SigningScenarios.MaxAsync(settings, log, token),
-    "bulk" => () => OtherScenarios.BulkAsync(settings, log, token),
-    "bad-input" => () => OtherScenarios.BadInputAsync(settings, log, token),
+    "bulk" => () => BulkScenario.RunAsync(settings, log, token),
+    "bad-input" => () => BadInputScenario.RunAsync(settings, log, token),
     "sse" => () => SseScenario.RunAsync(settings, log, token),
-    "http-ceiling" => () => OtherScenarios.HttpCeilingAsync(settings, log, token),
-    "copy-ceiling" => () => OtherScenarios.CopyCeilingAsync(settings, log, token),
+    "http-ceiling" => () => Ceilings.HttpCeilingAsync(settings, log, token),
+    "copy-ceiling" => () => Ceilings.CopyCeilingAsync(settings, log, token),
     _ => null,
 };
 if (scenario is null) return Usage();

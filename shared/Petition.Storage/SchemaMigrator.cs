@@ -54,9 +54,14 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource)
         }
         finally
         {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
-            unlock.Parameters.AddWithValue("key", AdvisoryLockKey);
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            // A connection that broke (PostgreSQL stopping mid-migration) lost its session and the lock with
+            // it; unlocking it would throw InvalidOperationException over the real, retryable, error.
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+                unlock.Parameters.AddWithValue("key", AdvisoryLockKey);
+                await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            }
         }
 
         return applied;

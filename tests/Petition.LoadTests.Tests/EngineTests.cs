@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Petition.LoadTests.Engine;
+using Petition.LoadTests.Verification;
 
 namespace Petition.LoadTests.Tests;
 
@@ -102,5 +104,19 @@ public sealed class EngineTests
         Assert.Equal(50, run.ByStatus[503]);
         Assert.All(Enumerable.Range(0, 200).Where(n => n % 4 == 0), n => Assert.NotEqual(Guid.Empty, run.SignatureIds[n]));
         Assert.Equal(50, run.AcceptedAt.Count(t => t > 0));
+    }
+
+    [Fact]
+    public void Lag_pairs_the_kth_signer_accepted_with_the_first_total_of_at_least_k()
+    {
+        static long Ms(int ms) => Stopwatch.Frequency * ms / 1000;
+        // Accepted at 100, 200, 300 and 500 ms (given out of order); the stream showed 2 at 250 ms and 3 at 400 ms.
+        var lag = CountWatcher.Lag([Ms(300), Ms(100), Ms(500), Ms(200)], [(Ms(250), 2), (Ms(400), 3)], null, out var unseen);
+
+        Assert.Equal(3, lag.Count); // 150, 50 and 100 ms
+        Assert.Equal(1, unseen);    // the fourth signer was never shown counted
+        Assert.InRange(lag.MaxMicros / 1000.0, 149.9, 150.1);
+        Assert.InRange(lag.PercentileMs(50), 98.5, 101.5);
+        Assert.InRange(lag.PercentileMs(1), 49, 51);
     }
 }

@@ -86,7 +86,7 @@ public sealed class ScenarioSmokeTests(ScenarioSmokeTests.LoadSystem system) : I
     [Fact]
     public async Task Bulk_imports_are_stored_whole()
     {
-        var result = await OtherScenarios.BulkAsync(system.For(rate: 0, seconds: 0), TextWriter.Null, CancellationToken.None, imports: 3);
+        var result = await BulkScenario.RunAsync(system.For(rate: 0, seconds: 0), TextWriter.Null, CancellationToken.None, imports: 3);
 
         AssertPassed(result);
         Assert.Equal(30_000, result.Verdict.Stored);
@@ -95,7 +95,7 @@ public sealed class ScenarioSmokeTests(ScenarioSmokeTests.LoadSystem system) : I
     [Fact]
     public async Task Malformed_requests_all_get_a_4xx_problem_and_nothing_is_stored()
     {
-        var result = await OtherScenarios.BadInputAsync(system.For(rate: 300, seconds: 3), TextWriter.Null, CancellationToken.None);
+        var result = await BadInputScenario.RunAsync(system.For(rate: 300, seconds: 3), TextWriter.Null, CancellationToken.None);
 
         AssertPassed(result);
         Assert.Equal(900, result.Refused);
@@ -105,7 +105,7 @@ public sealed class ScenarioSmokeTests(ScenarioSmokeTests.LoadSystem system) : I
     [Fact]
     public async Task The_verifier_fails_a_run_whose_accepted_signature_is_not_stored()
     {
-        // The check must be able to fail: a 202'd id that is in neither table, and a signer too many.
+        // The check must be able to fail: a 202'd id that is in neither table, and a signer too few.
         var settings = system.For(rate: 1, seconds: 1);
         using var http = new HttpClient();
         var verdict = await PipelineVerifier.VerifyAsync(settings.Postgres, http, settings.Counter,
@@ -114,5 +114,37 @@ public sealed class ScenarioSmokeTests(ScenarioSmokeTests.LoadSystem system) : I
         Assert.False(verdict.Passed);
         Assert.Equal(1, verdict.Missing202s);
         Assert.Contains(verdict.Findings, f => f.Contains("0 stored, but 1 unique signers were accepted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_verifier_fails_a_run_that_stored_a_signature_twice_over()
+    {
+        // A row nobody was answered 202 for, with no totals moved, whose id is also recorded as a duplicate.
+        var settings = system.For(rate: 1, seconds: 1);
+        var petition = Guid.NewGuid();
+        var signature = Guid.NewGuid();
+        await using (var db = TestServers.Connect(PetitionSystem.Database))
+        {
+            await db.OpenAsync();
+            await using var insert = new Npgsql.NpgsqlCommand("""
+                INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, source, submitted_at)
+                VALUES (@signature, @petition, '\x01', 'Extra Row', 'GB', 'online', now());
+                INSERT INTO signature_duplicates (signature_id, petition_id) VALUES (@signature, @petition);
+                """, db);
+            insert.Parameters.AddWithValue("signature", signature);
+            insert.Parameters.AddWithValue("petition", petition);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        using var http = new HttpClient();
+        var verdict = await PipelineVerifier.VerifyAsync(settings.Postgres, http, settings.Counter,
+            [new Expectation(petition, UniqueAccepted: 0)], [signature], TimeSpan.FromSeconds(2), TextWriter.Null);
+
+        Assert.False(verdict.Passed);
+        Assert.Contains(verdict.Findings, f => f.Contains("1 stored, more than the 0 accepted", StringComparison.Ordinal));
+        Assert.Contains(verdict.Findings, f => f.Contains("total 0, COUNT(*) 1", StringComparison.Ordinal));
+        Assert.Contains(verdict.Findings, f => f.Contains("per-country totals add up to 0", StringComparison.Ordinal));
+        Assert.Contains(verdict.Findings, f => f.Contains("stored and also recorded as duplicates", StringComparison.Ordinal));
+        Assert.Contains(verdict.Findings, f => f.Contains("the counter shows", StringComparison.Ordinal));
     }
 }

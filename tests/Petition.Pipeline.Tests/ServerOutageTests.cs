@@ -96,7 +96,16 @@ public sealed class ServerOutageTests
 
         await Task.Delay(1_000);
         await load.StopAsync();
-        await PetitionSystem.AssertStoredExactlyAsync(petition, load.Posted.Count, TimeSpan.FromSeconds(90));
+        try
+        {
+            await PetitionSystem.AssertStoredExactlyAsync(petition, load.Posted.Count, TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException e)
+        {
+            // Seen once in CI with nothing stored at all: say what the worker was doing.
+            throw new TimeoutException($"{e.Message}\nWorker (exited: {worker.HasExited}) said:\n{worker.Output[^Math.Min(worker.Output.Length, 8000)..]}", e);
+        }
+
         Assert.Contains("batch stays unacked", worker.Output, StringComparison.Ordinal);
     }
 }

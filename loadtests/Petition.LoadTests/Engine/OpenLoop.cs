@@ -91,14 +91,18 @@ internal sealed class LoadRun(long requests, int seconds, long started)
         }
     }
 
-    /// <summary>Sends request <paramref name="n"/>; a transport failure or timeout is an answerless reply.</summary>
+    /// <summary>
+    /// Sends request <paramref name="n"/>. Anything it throws (a transport failure, a timeout, an answer
+    /// that could not be read) is an answerless reply: counted, never lost in a fire-and-forget task.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "Every failure of a request is its outcome.")]
     public static async Task<Reply> TrySendAsync(Func<long, CancellationToken, Task<Reply>> send, long n, CancellationToken cancellationToken)
     {
         try
         {
             return await send(n, cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or TimeoutException)
+        catch (Exception)
         {
             return new Reply(Outcome.Failed, 0);
         }
@@ -152,19 +156,18 @@ internal sealed class OpenLoop(RateProfile profile, int maxInFlight, TextWriter?
 
         async Task SendOneAsync(long request, long due)
         {
-            Reply reply;
             Interlocked.Increment(ref inFlight);
             try
             {
-                reply = await LoadRun.TrySendAsync(send, request, cancellationToken);
+                // Recorded before the slot is given back: the run ends when every slot is back, and by
+                // then every reply must be in it.
+                run.Record(request, due, await LoadRun.TrySendAsync(send, request, cancellationToken));
             }
             finally
             {
                 Interlocked.Decrement(ref inFlight);
                 slots.Release();
             }
-
-            run.Record(request, due, reply);
         }
     }
 

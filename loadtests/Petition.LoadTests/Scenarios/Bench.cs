@@ -29,18 +29,18 @@ internal static class Bench
         // Warm up (JIT, connection pools, caches) before anything is measured; not reported.
         log.WriteLine("[bench] warming up for 20 s");
         await SigningScenarios.SteadyAsync(settings with { Rate = 3_000, Duration = TimeSpan.FromSeconds(20), Live = false }, TextWriter.Null, cancellationToken, "warm-up");
-        await OtherScenarios.HttpCeilingAsync(closed with { Duration = TimeSpan.FromSeconds(5) }, TextWriter.Null, cancellationToken);
+        await Ceilings.HttpCeilingAsync(closed with { Duration = TimeSpan.FromSeconds(5) }, TextWriter.Null, cancellationToken);
 
-        var http = await Run(() => OtherScenarios.HttpCeilingAsync(closed, log, cancellationToken));
-        var copy = await Run(() => OtherScenarios.CopyCeilingAsync(settings, log, cancellationToken));
+        var http = await Run(() => Ceilings.HttpCeilingAsync(closed, log, cancellationToken));
+        var copy = await Run(() => Ceilings.CopyCeilingAsync(settings, log, cancellationToken));
         await Run(() => SigningScenarios.MaxAsync(closed, log, cancellationToken));
         var sustained = await Run(() => SigningScenarios.SteadyAsync(settings with { Rate = 20_000, Duration = TimeSpan.FromSeconds(60) }, log, cancellationToken, "steady-20k"));
         var tenK = await Run(() => SigningScenarios.SteadyAsync(settings with { Rate = 10_000, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken, "steady-10k"));
         var spike = await Run(() => SigningScenarios.SpikeAsync(settings with { Rate = 2_000, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken));
-        var bulk = await Run(() => OtherScenarios.BulkAsync(settings, log, cancellationToken));
+        var bulk = await Run(() => BulkScenario.RunAsync(settings, log, cancellationToken));
         await Run(() => SigningScenarios.DuplicatesAsync(settings with { Rate = 5_000, Duration = TimeSpan.FromSeconds(20) }, log, cancellationToken));
         await Run(() => SigningScenarios.PetitionsAsync(settings with { Rate = 5_000, Duration = TimeSpan.FromSeconds(20) }, log, cancellationToken));
-        await Run(() => OtherScenarios.BadInputAsync(settings with { Rate = 1_000, Duration = TimeSpan.FromSeconds(10) }, log, cancellationToken));
+        await Run(() => BadInputScenario.RunAsync(settings with { Rate = 1_000, Duration = TimeSpan.FromSeconds(10) }, log, cancellationToken));
         await Run(() => SseScenario.RunAsync(settings with { Clients = 2_000, Rounds = 5 }, log, cancellationToken));
 
         var md = Table(results, http.AcceptedPerSecond, copy.StoredPerSecond);

@@ -12,7 +12,7 @@ internal static class SigningScenarios
 
     public static async Task<ScenarioResult> SteadyAsync(Settings settings, TextWriter log, CancellationToken cancellationToken, string name = "steady")
     {
-        await using var frame = new SigningRun(settings, log);
+        using var frame = new SigningRun(settings, log);
         var petitions = await frame.CreatePetitionsAsync(name, 1, cancellationToken);
         var profile = RateProfile.Constant(settings.Rate, settings.Duration);
         return await frame.RunAsync(name, $"A constant {settings.Rate:N0} new signers a second on one petition for {settings.Duration.TotalSeconds:F0} s (open model).",
@@ -24,7 +24,7 @@ internal static class SigningScenarios
     /// <summary>A base rate, ten times that for 30 s (a celebrity shares the link), then the base rate again.</summary>
     public static async Task<ScenarioResult> SpikeAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
     {
-        await using var frame = new SigningRun(settings, log);
+        using var frame = new SigningRun(settings, log);
         var petitions = await frame.CreatePetitionsAsync("spike", 1, cancellationToken);
         var before = TimeSpan.FromSeconds(15);
         var spike = TimeSpan.FromSeconds(30);
@@ -42,7 +42,7 @@ internal static class SigningScenarios
         var last = (int)profile.Length.TotalSeconds;
         var bySecond = result.Timeline.ToDictionary(s => s.Second);
         var bad = Enumerable.Range(end + 1, last - end)
-            .LastOrDefault(s => !bySecond.TryGetValue(s, out var row) || row.Offered == 0 || row.IntakeP99 >= 1000 || row.LagP99 >= 1000);
+            .LastOrDefault(s => !bySecond.TryGetValue(s, out var row) || row.Offered == 0 || row.Errors > 0 || row.IntakeP99 >= 1000 || row.LagP99 >= 1000);
         result.Notes[RecoveryNote] = bad == 0 ? "0 s" : bad == last ? "never, within the run" : $"{bad - end} s";
         result.Notes["errors during the spike"] = result.Timeline.Where(s => s.Second > before.TotalSeconds && s.Second <= end).Sum(s => s.Errors).ToString(CultureInfo.InvariantCulture);
         return result;
@@ -51,7 +51,7 @@ internal static class SigningScenarios
     /// <summary>A share of signers signing again: double clicks, refreshes, bots; the same email and the email retyped in other case.</summary>
     public static async Task<ScenarioResult> DuplicatesAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
     {
-        await using var frame = new SigningRun(settings, log);
+        using var frame = new SigningRun(settings, log);
         var petitions = await frame.CreatePetitionsAsync("duplicates", 1, cancellationToken);
         var profile = RateProfile.Constant(settings.Rate, settings.Duration);
         // Three in ten requests (n % 10 < 3, from the thousandth on) repeat a signer first sent up to a
@@ -68,7 +68,7 @@ internal static class SigningScenarios
     public static async Task<ScenarioResult> PetitionsAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
     {
         const int cold = 100;
-        await using var frame = new SigningRun(settings, log);
+        using var frame = new SigningRun(settings, log);
         var petitions = await frame.CreatePetitionsAsync("petitions", 1 + cold, cancellationToken);
         var profile = RateProfile.Constant(settings.Rate, settings.Duration);
         static Planned Plan(long n) => n % 5 != 0 ? new Planned(0, n) : new Planned(1 + (int)(n / 5 % cold), n);
@@ -80,7 +80,7 @@ internal static class SigningScenarios
     /// <summary>As fast as the intake takes them: every connection posts its next signature when the last is answered.</summary>
     public static async Task<ScenarioResult> MaxAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
     {
-        await using var frame = new SigningRun(settings, log);
+        using var frame = new SigningRun(settings, log);
         var petitions = await frame.CreatePetitionsAsync("max", 1, cancellationToken);
         return await frame.RunAsync("max",
             $"Closed loop: {settings.Connections} connections posting new signers back to back for {settings.Duration.TotalSeconds:F0} s.",

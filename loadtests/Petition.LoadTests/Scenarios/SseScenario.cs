@@ -34,7 +34,7 @@ internal static class SseScenario
         var streams = new List<Task>();
         foreach (var chunk in clients.Chunk(500))
         {
-            streams.AddRange(chunk.Select(c => c.RunAsync(http, new Uri(settings.Counter, $"/api/petitions/{petition}/count/stream"), stop.Token)));
+            streams.AddRange(chunk.Select(c => c.RunAsync(http, settings.Counter, petition, stop.Token)));
             await Task.WhenAll(chunk.Select(c => c.Seen(0).WaitAsync(TimeSpan.FromSeconds(60), stop.Token)));
         }
 
@@ -87,30 +87,25 @@ internal static class SseScenario
             lock (_seen) return Slot(total).Task;
         }
 
-        public async Task RunAsync(HttpClient http, Uri url, CancellationToken cancellationToken)
+        public async Task RunAsync(HttpClient http, Uri counter, Guid petition, CancellationToken cancellationToken)
         {
             try
             {
-                using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                await CountStream.ReadAsync(http, counter, petition, total =>
                 {
-                    if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
-                    var total = JsonDocument.Parse(line[6..]).RootElement.GetProperty("total").GetInt64();
                     var now = Stopwatch.GetTimestamp();
                     lock (_seen)
                     {
                         // A coalesced push may skip figures: reaching n means every figure up to n was reached.
                         for (var t = 0L; t <= total; t++) Slot(t).TrySetResult(now);
                     }
-                }
-
+                }, cancellationToken);
                 Failed = !cancellationToken.IsCancellationRequested;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
             }
-            catch (Exception e) when (e is HttpRequestException or IOException)
+            catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
             {
                 Failed = true;
             }

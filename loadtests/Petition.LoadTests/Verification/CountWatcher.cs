@@ -18,7 +18,7 @@ internal sealed class CountWatcher : IAsyncDisposable
     private CountWatcher(HttpClient http, Uri counter, Guid petition)
     {
         Petition = petition;
-        _reading = ReadAsync(http, new Uri(counter, $"/api/petitions/{petition}/count/stream"));
+        _reading = ReadAsync(http, counter);
     }
 
     public Guid Petition { get; }
@@ -39,19 +39,35 @@ internal sealed class CountWatcher : IAsyncDisposable
 
     public static CountWatcher Start(HttpClient http, Uri counter, Guid petition) => new(http, counter, petition);
 
-    /// <summary>When each of the signers accepted at <paramref name="acceptedAt"/> (Stopwatch timestamps, in any order) was counted.</summary>
-    public Histogram LagOf(IEnumerable<long> acceptedAt, Func<long, Histogram?>? bySecond = null)
+    /// <summary>When each of the signers accepted at <paramref name="acceptedAt"/> was counted, as seen so far; see <see cref="Lag"/>.</summary>
+    public Histogram LagOf(IEnumerable<long> acceptedAt, Func<long, Histogram?>? bySecond, out long unseen)
     {
-        var lag = new Histogram();
         (long At, long Total)[] seen;
         lock (_seen) seen = [.. _seen];
+        return Lag(acceptedAt, seen, bySecond, out unseen);
+    }
+
+    /// <summary>
+    /// The lag from each signer's 202 (Stopwatch timestamps, in any order) to the first total seen that
+    /// counts them: the k-th signer accepted is counted once a total of at least k was shown.
+    /// <paramref name="unseen"/> is how many were never shown counted.
+    /// </summary>
+    internal static Histogram Lag(IEnumerable<long> acceptedAt, IReadOnlyList<(long At, long Total)> seen, Func<long, Histogram?>? bySecond, out long unseen)
+    {
+        var lag = new Histogram();
         var j = 0;
         long k = 0;
+        unseen = 0;
         foreach (var accepted in acceptedAt.Order())
         {
             k++;
-            while (j < seen.Length && seen[j].Total < k) j++;
-            if (j == seen.Length) break; // never counted: the verification reports it
+            while (j < seen.Count && seen[j].Total < k) j++;
+            if (j == seen.Count)
+            {
+                unseen++;
+                continue;
+            }
+
             var value = Stopwatch.GetElapsedTime(accepted, Math.Max(accepted, seen[j].At));
             lag.Record(value);
             bySecond?.Invoke(accepted)?.Record(value);
@@ -60,24 +76,20 @@ internal sealed class CountWatcher : IAsyncDisposable
         return lag;
     }
 
-    private async Task ReadAsync(HttpClient http, Uri url)
+    private async Task ReadAsync(HttpClient http, Uri counter)
     {
         // Reconnects until stopped: a dropped stream is a finding of the sse scenario, not of this one.
         while (!_stop.IsCancellationRequested)
         {
             try
             {
-                using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
-                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(_stop.Token));
-                while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                await CountStream.ReadAsync(http, counter, Petition, total =>
                 {
-                    if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
-                    var total = JsonDocument.Parse(line[6..]).RootElement.GetProperty("total").GetInt64();
                     lock (_seen)
                     {
                         if (_seen.Count == 0 || total > _seen[^1].Total) _seen.Add((Stopwatch.GetTimestamp(), total));
                     }
-                }
+                }, _stop.Token);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {

@@ -70,22 +70,22 @@ public sealed class PrometheusMetrics : IDisposable
 
         private string Name => Sanitise(Instrument.Name);
 
-        // Counter`1, UpDownCounter`1, Histogram`1, Gauge`1, ObservableCounter`1, ObservableUpDownCounter`1, ObservableGauge`1.
-        private static string KindOf(Instrument instrument) => instrument.GetType().Name;
+        // What the instrument is, read once from its type: Counter`1, UpDownCounter`1, Histogram`1, Gauge`1,
+        // ObservableCounter`1, ObservableUpDownCounter`1, ObservableGauge`1.
+        private readonly (bool Histogram, bool Gauge, bool Replaces) _kind = Classify(instrument.GetType().Name);
 
-        private readonly bool _isHistogram = KindOf(instrument).StartsWith("Histogram", StringComparison.Ordinal);
+        private bool IsHistogram => _kind.Histogram;
 
-        // Anything that can go down is a gauge to Prometheus, up-down counters included.
-        private readonly bool _isGauge = KindOf(instrument).Contains("Gauge", StringComparison.Ordinal) || KindOf(instrument).Contains("UpDownCounter", StringComparison.Ordinal);
+        private bool IsGauge => _kind.Gauge;
 
-        // Synchronous counters report increments; observable instruments and gauges report the current value.
-        private readonly bool _replaces = KindOf(instrument).StartsWith("Observable", StringComparison.Ordinal) || KindOf(instrument).StartsWith("Gauge", StringComparison.Ordinal);
+        private bool Replaces => _kind.Replaces;
 
-        private bool IsHistogram => _isHistogram;
-
-        private bool IsGauge => _isGauge;
-
-        private bool Replaces => _replaces;
+        private static (bool Histogram, bool Gauge, bool Replaces) Classify(string kind) => (
+            kind.StartsWith("Histogram", StringComparison.Ordinal),
+            // Anything that can go down is a gauge to Prometheus, up-down counters included.
+            kind.Contains("Gauge", StringComparison.Ordinal) || kind.Contains("UpDownCounter", StringComparison.Ordinal),
+            // Synchronous counters report increments; observable instruments and gauges report the current value.
+            kind.StartsWith("Observable", StringComparison.Ordinal) || kind.StartsWith("Gauge", StringComparison.Ordinal));
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
@@ -99,8 +99,8 @@ public sealed class PrometheusMetrics : IDisposable
             {
                 if (IsHistogram)
                 {
-                    var i = Array.BinarySearch(buckets, value);
-                    i = i >= 0 ? i : ~i; // the first boundary not below the value; past the last, +Inf
+                    var i = double.IsNaN(value) ? buckets.Length : Array.BinarySearch(buckets, value);
+                    i = i >= 0 ? i : ~i; // the first boundary not below the value; past the last (or NaN), +Inf
                     cell.Buckets[i]++;
                     cell.Count++;
                     cell.Sum += value;
