@@ -83,7 +83,10 @@ public sealed class ServerOutageTests
         // The signing path never touches PostgreSQL: every post is accepted through the outage.
         var load = SteadyLoad.Start(system, petition, lanes: 4, pause: TimeSpan.FromMilliseconds(2));
 
-        await Task.Delay(1_000);
+        // The outage must find the worker running, with batches to write: a worker still starting up would
+        // only wait out the outage in its migrations (seen in CI), and never hold a batch unacked.
+        await PetitionSystem.WaitUntilAsync(async () => (await PetitionSystem.CountsAsync(petition)).Rows > 0,
+            TimeSpan.FromSeconds(60), "the worker to store its first signatures");
         await TestServers.ServersAsync("stop", "postgres");
         try
         {

@@ -1,11 +1,7 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
-using Npgsql;
-using NpgsqlTypes;
 using Petition.LoadTests.Engine;
 using Petition.LoadTests.Reporting;
-using Petition.LoadTests.Target;
 using Petition.LoadTests.Verification;
 
 namespace Petition.LoadTests.Scenarios;

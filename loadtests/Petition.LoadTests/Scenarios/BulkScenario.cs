@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
-using Npgsql;
-using NpgsqlTypes;
 using Petition.LoadTests.Engine;
 using Petition.LoadTests.Reporting;
 using Petition.LoadTests.Target;
