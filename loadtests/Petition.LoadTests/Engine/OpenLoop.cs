@@ -114,10 +114,13 @@ internal sealed class LoadRun(long requests, int seconds, long started)
 /// answers, and its latency is measured from that due time. A stalled system therefore shows its stall
 /// in every request that should have been sent meanwhile (no coordinated omission). At most
 /// <paramref name="maxInFlight"/> requests are outstanding; one that waits for a slot waits on the clock.
-/// Offering stops a second after the profile's end: requests still unsent then are reported as not sent.
+/// Offering stops <paramref name="grace"/> (a second by default) after the profile's end: requests still
+/// unsent then are reported as not sent.
 /// </summary>
-internal sealed class OpenLoop(RateProfile profile, int maxInFlight, TextWriter? live = null, Func<Task<string>>? status = null)
+internal sealed class OpenLoop(RateProfile profile, int maxInFlight, TextWriter? live = null, Func<Task<string>>? status = null, TimeSpan? grace = null)
 {
+    private readonly TimeSpan _sendUntil = profile.Length + (grace ?? TimeSpan.FromSeconds(1));
+
     public async Task<LoadRun> RunAsync(Func<long, CancellationToken, Task<Reply>> send, CancellationToken cancellationToken)
     {
         var seconds = (int)Math.Ceiling(profile.Length.TotalSeconds) + 120; // answers may come after the last due time
@@ -136,7 +139,7 @@ internal sealed class OpenLoop(RateProfile profile, int maxInFlight, TextWriter?
             if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellationToken);
             await slots.WaitAsync(cancellationToken);
             // Bounded in time: a system that fell behind is not given the rest of the profile late.
-            if (Stopwatch.GetElapsedTime(start) > profile.Length + TimeSpan.FromSeconds(1))
+            if (Stopwatch.GetElapsedTime(start) > _sendUntil)
             {
                 slots.Release();
                 break;
