@@ -131,22 +131,29 @@ internal sealed class OpenLoop(RateProfile profile, int maxInFlight, TextWriter?
         using var stopLive = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reporter = live is null ? Task.CompletedTask : ReportLiveAsync(run, () => Interlocked.Read(ref inFlight), stopLive.Token);
 
-        long n;
-        for (n = 0; n < profile.Total && !cancellationToken.IsCancellationRequested; n++)
+        long n = 0;
+        try
         {
-            var due = start + (long)(profile.DueAt(n).TotalSeconds * Stopwatch.Frequency);
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-            if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellationToken);
-            await slots.WaitAsync(cancellationToken);
-            // Bounded in time: a system that fell behind is not given the rest of the profile late.
-            if (Stopwatch.GetElapsedTime(start) > _sendUntil)
+            for (; n < profile.Total; n++)
             {
-                slots.Release();
-                break;
-            }
+                var due = start + (long)(profile.DueAt(n).TotalSeconds * Stopwatch.Frequency);
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellationToken);
+                await slots.WaitAsync(cancellationToken);
+                // Bounded in time: a system that fell behind is not given the rest of the profile late.
+                if (Stopwatch.GetElapsedTime(start) > _sendUntil)
+                {
+                    slots.Release();
+                    break;
+                }
 
-            var next = n;
-            _ = Task.Run(() => SendOneAsync(next, due), CancellationToken.None);
+                var next = n;
+                _ = Task.Run(() => SendOneAsync(next, due), CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped (Ctrl-C): what was sent is still waited for below, so no send outlives the slots.
         }
 
         // Every request sent is answered or times out (the client's own timeout) before this returns.

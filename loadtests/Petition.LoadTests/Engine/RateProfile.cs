@@ -23,8 +23,6 @@ internal sealed class RateProfile
 
     public TimeSpan Length => TimeSpan.FromTicks(_phases.Sum(p => p.Length.Ticks));
 
-    public IReadOnlyList<(TimeSpan Length, double PerSecond)> Phases => _phases;
-
     /// <summary>The offered rate at time <paramref name="t"/> from the start.</summary>
     public double RateAt(TimeSpan t)
     {
