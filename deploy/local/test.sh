@@ -17,9 +17,11 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
-"$servers" stop >/dev/null 2>&1 || true
-rm -rf "$PETITION_DATA"
-trap '"$servers" stop >/dev/null 2>&1 || true' EXIT
+cluster=$repo/deploy/local/cluster.sh
+stop_all() { "$cluster" stop >/dev/null 2>&1 || true; "$servers" stop >/dev/null 2>&1 || true; }
+stop_all
+rm -rf "$PETITION_DATA" artifacts/faults
+trap stop_all EXIT
 "$servers" start
 eval "$("$servers" env)"
 export PETITION_PG_BIN=/usr/lib/postgresql/15/bin
@@ -41,6 +43,11 @@ count() { { grep -E "^\\s+$1: [0-9]+" "$log" || true; } | awk '{s += $2} END {pr
 passed=$(count Passed)
 failed=$(count Failed)
 rm -f "$log"
+# The fault suite's table (the README's is copied from a run of it).
+if [ -s artifacts/faults/faults.md ]; then
+  echo "== faults"
+  cat artifacts/faults/faults.md
+fi
 [ "$passed" -gt 0 ] || status=1
 echo "$passed passed, $failed failed"
 exit $status

@@ -36,7 +36,10 @@ public static class BusServiceCollectionExtensions
         services.Configure<MassTransitHostOptions>(o =>
         {
             o.WaitUntilStarted = false; // start without the broker; sends answer 503 until it is back
-            o.StopTimeout = TimeSpan.FromSeconds(30);
+            // On SIGTERM a batch still waiting out a PostgreSQL outage is cancelled after 10 s: its transaction
+            // rolls back and its messages, never acked, go back to the queue; the host stops within its 30 s.
+            o.ConsumerStopTimeout = TimeSpan.FromSeconds(10);
+            o.StopTimeout = TimeSpan.FromSeconds(20);
         });
         return services;
     }

@@ -33,28 +33,6 @@ public sealed class WorkerFailureTests
     }
 
     [Fact]
-    public async Task Worker_killed_repeatedly_under_load_loses_nothing_and_counts_nothing_twice()
-    {
-        await using var system = await StartAsync();
-        var petition = await system.CreatePetitionAsync();
-        // Signatures keep arriving (one in ten a repeat) from before the first kill until after the last.
-        var load = SteadyLoad.Start(system, petition, lanes: 8, repeatEvery: 10);
-
-        var worker = system.StartWorker();
-        for (var kill = 0; kill < 6; kill++)
-        {
-            await Task.Delay(Random.Shared.Next(700, 1_500));
-            worker.Kill(); // SIGKILL while batches are in flight
-            worker = system.StartWorker();
-        }
-
-        await Task.Delay(500);
-        await load.StopAsync();
-        Assert.True(load.Posted.Count > 1_000, $"only {load.Posted.Count} signatures were posted during the kills");
-        await PetitionSystem.AssertStoredExactlyAsync(petition, load.Posted.Count, TimeSpan.FromSeconds(120));
-    }
-
-    [Fact]
     public async Task Without_redis_the_worker_keeps_storing_and_postgres_deduplicates()
     {
         await using var system = await StartAsync();

@@ -14,11 +14,12 @@ public sealed record StoredCounts(long Rows, long Total, long CountrySum, long C
 /// running in parallel never consume each other's messages), an in-process intake, and worker processes
 /// started on demand. Each test uses its own petitions.
 /// </summary>
-public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
+public class PetitionSystem(IReadOnlyDictionary<string, string>? settings = null) : IAsyncLifetime, IAsyncDisposable
 {
     public const string Database = "petition_test";
 
     private readonly List<ServiceProcess> _processes = [];
+    private readonly Dictionary<string, string> _settings = new(settings ?? new Dictionary<string, string>());
 
     public string Queue { get; } = $"store-signatures-test-{Guid.NewGuid():N}";
 
@@ -28,12 +29,20 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
 
     public HttpClient Admin { get; private set; } = null!;
 
-    /// <summary>Settings shared by the intake and the workers of this system.</summary>
-    public Dictionary<string, string> Settings => new()
+    /// <summary>Settings shared by the intake and the workers of this system (the constructor's over the defaults).</summary>
+    public Dictionary<string, string> Settings
     {
-        ["ConnectionStrings:Postgres"] = TestServers.PostgresDatabase(Database),
-        ["Messaging:SignatureQueue"] = Queue,
-    };
+        get
+        {
+            var all = new Dictionary<string, string>
+            {
+                ["ConnectionStrings:Postgres"] = TestServers.PostgresDatabase(Database),
+                ["Messaging:SignatureQueue"] = Queue,
+            };
+            foreach (var (key, value) in _settings) all[key] = value;
+            return all;
+        }
+    }
 
     public virtual async Task InitializeAsync()
     {

@@ -27,6 +27,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code, once exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Starts a service built next to the tests (same configuration), e.g. "Petition.Worker".</summary>
     public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string> settings, bool listen = false)
     {
@@ -67,6 +70,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     public void Kill()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops a service: it should drain and exit by itself.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
     }
 
     /// <summary>Waits for the process to end by itself (a fault-injection crash); false on timeout.</summary>
