@@ -151,6 +151,9 @@ export Petition__DedupSecret='$PETITION_DEDUP_SECRET'
 ENV
 }
 
+# Sourced (by cluster.sh) for its functions only: no command to run.
+if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then return 0; fi
+
 case "${1:-start}:${2:-all}" in
   start:all) install_packages; secrets; start_postgres; ensure_database petition; start_redis; start_rabbitmq ;;
   stop:all) secrets; stop_rabbitmq; stop_redis; stop_postgres; log "stopped" ;;

@@ -16,6 +16,8 @@ public static class BusServiceCollectionExtensions
         var uri = new Uri(configuration.GetConnectionString("RabbitMq")
             ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured."));
         services.Configure<MessagingOptions>(configuration.GetSection("Messaging"));
+        var clusterNodes = (configuration.GetSection("Messaging").Get<MessagingOptions>()?.ClusterNodes ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         services.AddMassTransit(bus =>
         {
             configure?.Invoke(bus);
@@ -29,6 +31,7 @@ public static class BusServiceCollectionExtensions
                     host.Password(userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : string.Empty);
                     host.PublisherConfirmation = true;
                     host.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
+                    if (clusterNodes.Length > 0) host.UseCluster(cluster => Array.ForEach(clusterNodes, cluster.Node));
                 });
                 rabbit.ConfigureEndpoints(context);
             });

@@ -11,6 +11,12 @@ public sealed class MessagingOptions
     /// <summary>How long a send may wait for the broker's confirm before the caller is told 503.</summary>
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The nodes of a RabbitMQ cluster ("host:port,host:port,..."), tried in order on every (re)connect so a
+    /// stopped node is routed around; empty for a single broker, the connection string's host.
+    /// </summary>
+    public string? ClusterNodes { get; set; }
+
     /// <summary>The address MassTransit sends signature batches to.</summary>
     public Uri SignatureQueueAddress => new($"queue:{SignatureQueue}");
 }
