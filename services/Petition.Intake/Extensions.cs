@@ -28,6 +28,7 @@ internal static class Extensions
 
         services.AddSingleton<PetitionCatalog>();
         services.AddHostedService(sp => sp.GetRequiredService<PetitionCatalog>());
+        services.AddSingleton<SendChannelReset>();
         services.AddSingleton<SignaturePublisher>();
         // Registered after the bus, so it stops (and drains) before the bus does.
         services.AddSingleton<SignatureCoalescer>();

@@ -12,7 +12,7 @@ internal sealed class BrokerUnavailableException(string message, Exception? inne
 /// Where a signature becomes durable: sends signatures to the signature queue as persistent messages and
 /// completes only when RabbitMQ has confirmed every one of them.
 /// </summary>
-internal sealed class SignaturePublisher(IBus bus, IOptions<MessagingOptions> messaging, IOptions<CoalescingOptions> coalescing)
+internal sealed class SignaturePublisher(IBus bus, SendChannelReset channelReset, IOptions<MessagingOptions> messaging, IOptions<CoalescingOptions> coalescing)
 {
     private readonly Uri _queue = messaging.Value.SignatureQueueAddress;
     private readonly TimeSpan _confirmTimeout = messaging.Value.ConfirmTimeout;
@@ -42,6 +42,7 @@ internal sealed class SignaturePublisher(IBus bus, IOptions<MessagingOptions> me
         }
         catch (Exception e) when (e is not BrokerUnavailableException)
         {
+            if (SendChannelReset.IsNack(e)) await channelReset.AfterNackAsync();
             throw new BrokerUnavailableException(
                 timeout.IsCancellationRequested ? "The broker did not confirm in time." : "The broker refused the message.", e);
         }

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using MassTransit;
+
+namespace Petition.Intake.Publishing;
+
+/// <summary>
+/// Replaces the broker channel the intake sends on after the broker nacked a send. Works around RabbitMQ
+/// 3.10 (Debian's): a channel whose first publish to a quorum queue arrives while the queue elects a new
+/// leader (the old leader's node just stopped) never learns the new leader and nacks every later publish
+/// to that queue until the old node returns, while a new channel is fine (reproduced here, about one stop
+/// in four). MassTransit 8.4 sends on one shared channel and opens a new one only when the broker closes
+/// it, so this makes the broker close it: declaring an exchange under the reserved "amq." prefix is
+/// refused (403, channel-level). Signers meanwhile get 503 and retry; nothing is ever reported accepted.
+/// </summary>
+internal sealed partial class SendChannelReset(IBus bus, ILogger<SendChannelReset> logger)
+{
+    private static readonly Uri Refused = new("exchange:amq.petition-reset-channel");
+    private static readonly long MinInterval = Stopwatch.Frequency; // once a second, however many sends fail together
+
+    private long _last = -MinInterval;
+
+    /// <summary>A basic.nack from the broker (a returned, unroutable message is not one).</summary>
+    public static bool IsNack(Exception e) => e.GetBaseException() is RabbitMQ.Client.Exceptions.PublishException { IsReturn: false };
+
+    public async Task AfterNackAsync()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var last = Interlocked.Read(ref _last);
+        if (now - last < MinInterval || Interlocked.CompareExchange(ref _last, now, last) != last) return;
+
+        LogResetting(logger);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var endpoint = await bus.GetSendEndpoint(Refused);
+            await endpoint.Send(new ResetChannel(), timeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The refusal is the point: the broker closed the channel, and the next send opens a new one.
+        }
+    }
+
+    /// <summary>Never delivered: the exchange it is sent to cannot exist.</summary>
+    internal sealed record ResetChannel;
+
+    [LoggerMessage(1, LogLevel.Warning, "The broker nacked a send; replacing the send channel")]
+    private static partial void LogResetting(ILogger logger);
+}
