@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Petition.Faults.Tests;
@@ -39,7 +40,7 @@ public sealed class ClusterTests : IAsyncLifetime
             "c1" => "the queue's leader",
             var other => "the leader was on " + other,
         };
-        var waiting = int.Parse(Regex.Match(depth, $@"(?m)^{run.System.Queue}\s+(\d+)$").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var waiting = int.Parse(Regex.Match(depth, $@"(?m)^{run.System.Queue}\s+(\d+)$").Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.True(waiting > 0, "the queue should hold messages when the node stops");
 
         // Every client tries node 1 first, so it holds all their connections (and most likely the queue's leader).
@@ -51,23 +52,9 @@ public sealed class ClusterTests : IAsyncLifetime
         // The node stays down: the fixture stops the cluster, and a later start brings all three back together.
     }
 
-    private static async Task<string> ClusterAsync(params string[] arguments) =>
-        await RunAsync("bash", [Path.Combine(TestServers.RepoRoot, "deploy", "local", "cluster.sh"), .. arguments]);
+    private static async Task<string> ClusterAsync(params string[] arguments) => await TestServers.ScriptAsync("cluster.sh", arguments);
 
-    private static async Task<string> RabbitMqCtlAsync(params string[] arguments) =>
-        await ClusterAsync(["ctl", "2", .. arguments]);
-
-    private static async Task<string> RunAsync(string command, string[] arguments)
-    {
-        var start = new ProcessStartInfo(command, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
-        return await output;
-    }
+    private static async Task<string> RabbitMqCtlAsync(params string[] arguments) => await ClusterAsync(["ctl", "2", .. arguments]);
 
     // "export Name__Key='value'" lines, as the scripts print them for a shell.
     private static Dictionary<string, string> ParseExports(string exports) =>

@@ -19,7 +19,7 @@ internal sealed class FaultRun : IAsyncDisposable
 
     public static async Task<FaultRun> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
-        var run = new FaultRun(new PetitionSystem(settings));
+        var run = new FaultRun(settings is null ? new PetitionSystem() : PetitionSystem.With(settings));
         await run.System.InitializeAsync();
         await run.ReplaceCounterAsync();
         run.Petition = await run.System.CreatePetitionAsync();

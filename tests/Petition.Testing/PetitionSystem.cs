@@ -14,12 +14,20 @@ public sealed record StoredCounts(long Rows, long Total, long CountrySum, long C
 /// running in parallel never consume each other's messages), an in-process intake, and worker processes
 /// started on demand. Each test uses its own petitions.
 /// </summary>
-public class PetitionSystem(IReadOnlyDictionary<string, string>? settings = null) : IAsyncLifetime, IAsyncDisposable
+public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
 {
     public const string Database = "petition_test";
 
     private readonly List<ServiceProcess> _processes = [];
-    private readonly Dictionary<string, string> _settings = new(settings ?? new Dictionary<string, string>());
+    private readonly Dictionary<string, string> _settings = [];
+
+    /// <summary>A system whose services also get <paramref name="settings"/> (another broker, say); xunit fixtures use the plain constructor.</summary>
+    public static PetitionSystem With(IReadOnlyDictionary<string, string> settings)
+    {
+        var system = new PetitionSystem();
+        foreach (var (key, value) in settings) system._settings[key] = value;
+        return system;
+    }
 
     public string Queue { get; } = $"store-signatures-test-{Guid.NewGuid():N}";
 

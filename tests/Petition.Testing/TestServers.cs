@@ -57,9 +57,12 @@ public static class TestServers
     }
 
     /// <summary>Stops or starts one server through deploy/local/servers.sh (e.g. "stop", "rabbitmq").</summary>
-    public static async Task ServersAsync(params string[] arguments)
+    public static async Task ServersAsync(params string[] arguments) => await ScriptAsync("servers.sh", arguments);
+
+    /// <summary>Runs one of deploy/local's scripts and returns what it printed; throws if it fails.</summary>
+    public static async Task<string> ScriptAsync(string script, params string[] arguments)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(RepoRoot, "deploy", "local", "servers.sh"), .. arguments])
+        var start = new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(RepoRoot, "deploy", "local", script), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -69,7 +72,8 @@ public static class TestServers
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"servers.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
+        return await output;
     }
 
     private static string Required(string name) => Environment.GetEnvironmentVariable(name)
