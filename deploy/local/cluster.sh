@@ -57,12 +57,15 @@ back_in() {
   done
 }
 
-install_rabbitmq() {
-  command -v rabbitmq-server >/dev/null && return 0
-  log "installing rabbitmq-server from Debian"
+install_cluster_packages() { # rabbitmq-server, and jq to read the CLI's JSON cluster status
+  local missing=()
+  command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+  command -v jq >/dev/null || missing+=(jq)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 check_node() {
@@ -178,7 +181,7 @@ ENV
 }
 
 case "${1:-start}" in
-  start) install_rabbitmq; secrets; start_cluster ;;
+  start) install_cluster_packages; secrets; start_cluster ;;
   # Last to stop is node 1, the one start joins the others to.
   stop) secrets; for n in 3 2 1; do stop_one "$n"; done ;;
   start-node) check_node "${2:-}"; secrets; start_one "$2" ;;

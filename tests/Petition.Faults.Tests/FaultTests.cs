@@ -38,6 +38,7 @@ public sealed class FaultTests
         var load = run.Sign(() => run.System.Client);
         await run.WarmUpAsync(load);
 
+        var down = Stopwatch.StartNew();
         await TestServers.ServersAsync("stop", "rabbitmq");
         try
         {
@@ -48,8 +49,7 @@ public sealed class FaultTests
             await TestServers.ServersAsync("start", "rabbitmq");
         }
 
-        var ended = Stopwatch.GetTimestamp();
-        await run.FinishAsync("Restart RabbitMQ (down about 10 s)", load, ended);
+        await run.FinishAsync($"Restart RabbitMQ (stop, start: {down.Elapsed.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
         Assert.True(load.Refused > 0, "no signer was told 503 while the broker was down");
     }
 
@@ -61,6 +61,7 @@ public sealed class FaultTests
         var load = run.Sign(() => run.System.Client, repeatEvery: 4);
         await run.WarmUpAsync(load);
 
+        var down = Stopwatch.StartNew();
         await TestServers.ServersAsync("stop", "redis");
         var storedBefore = (await PetitionSystem.CountsAsync(run.Petition)).Rows;
         try
@@ -73,7 +74,7 @@ public sealed class FaultTests
         }
 
         var storedDuring = (await PetitionSystem.CountsAsync(run.Petition)).Rows - storedBefore;
-        await run.FinishAsync("Stop Redis for 30 s", load, Stopwatch.GetTimestamp());
+        await run.FinishAsync($"Stop Redis ({down.Elapsed.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
         Assert.True(storedDuring > 1_000, $"only {storedDuring} signatures were stored while Redis was down");
         Assert.True((await PetitionSystem.CountsAsync(run.Petition)).Duplicates > 0, "the repeats should have been recorded as duplicates");
         Assert.Contains("deduplicating through PostgreSQL alone", worker.Output, StringComparison.Ordinal);
@@ -88,6 +89,7 @@ public sealed class FaultTests
         // The outage must find the worker running with batches to write, not still migrating at start-up.
         await run.WarmUpAsync(load);
 
+        var down = Stopwatch.StartNew();
         await TestServers.ServersAsync("stop", "postgres");
         try
         {
@@ -98,7 +100,7 @@ public sealed class FaultTests
             await TestServers.ServersAsync("start", "postgres");
         }
 
-        await run.FinishAsync("Restart PostgreSQL (down about 6 s)", load, Stopwatch.GetTimestamp());
+        await run.FinishAsync($"Restart PostgreSQL (stop, start: {down.Elapsed.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
         Assert.Contains("batch stays unacked", worker.Output, StringComparison.Ordinal);
     }
 
