@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (from Debian) and starts PostgreSQL, Redis and RabbitMQ for Petition, bound to 127.0.0.1,
 # with all their data under one folder. Safe to run again: a server already up is left alone.
-#   deploy/local/servers.sh start|stop [postgres|redis|rabbitmq] | status | env
+#   deploy/local/servers.sh start|stop [postgres|redis|rabbitmq] | status | env | ctl <rabbitmqctl args>
 # PETITION_DATA picks the data folder (default: <repo>/.data). Ports: PETITION_PG_PORT (5433),
 # PETITION_REDIS_PORT (6380), PETITION_AMQP_PORT (5673). Secrets are generated once into $PETITION_DATA/secrets.env.
 set -euo pipefail
@@ -167,5 +167,7 @@ case "${1:-start}:${2:-all}" in
   status:*) secrets; rabbit_env; pg_up && echo "postgres up" || echo "postgres down"
           redis_up && echo "redis up" || echo "redis down"; rabbit_up && echo "rabbitmq up" || echo "rabbitmq down" ;;
   env:*) secrets; print_env ;;
-  *) echo "usage: $0 start|stop [postgres|redis|rabbitmq] | status | env" >&2; exit 2 ;;
+  # rabbitmqctl against this node, with the environment the CLI needs here (e.g. ctl list_queues name messages).
+  ctl:*) rabbit_env; shift; rabbitmqctl -q -n "$rabbit_node" "$@" ;;
+  *) echo "usage: $0 start|stop [postgres|redis|rabbitmq] | status | env | ctl <rabbitmqctl args>" >&2; exit 2 ;;
 esac

@@ -15,16 +15,49 @@ public sealed class SendChannelResetTests(PetitionSystem system) : IClassFixture
     {
         var petition = await system.CreatePetitionAsync();
         Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, Signer.Unique())).StatusCode);
-        var brokerLog = Path.Combine(Environment.GetEnvironmentVariable("PETITION_DATA") ?? Path.Combine(TestServers.RepoRoot, ".data"),
-            "rabbitmq", "log", $"petition-{new Uri(TestServers.RabbitMq).Port}@localhost.log");
-        var refusalsBefore = Refusals(brokerLog);
+        var refusalsBefore = Refusals(BrokerLog);
 
         await system.Intake.Services.GetRequiredService<SendChannelReset>().AfterNackAsync();
 
-        await PetitionSystem.WaitUntilAsync(() => Task.FromResult(Refusals(brokerLog) > refusalsBefore), TimeSpan.FromSeconds(10),
+        await PetitionSystem.WaitUntilAsync(() => Task.FromResult(Refusals(BrokerLog) > refusalsBefore), TimeSpan.FromSeconds(10),
             "the broker to log the refused declare that closes the channel");
         Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, Signer.Unique())).StatusCode);
     }
+
+    [Fact]
+    public async Task A_send_the_broker_nacks_gets_503_the_channel_is_replaced_and_signing_resumes_when_the_broker_accepts_again()
+    {
+        var petition = await system.CreatePetitionAsync();
+        Assert.Equal(HttpStatusCode.Accepted, (await system.SignAsync(petition, Signer.Unique())).StatusCode);
+        var refusalsBefore = Refusals(BrokerLog);
+
+        // A full queue that rejects publishes: the broker nacks every send to it, as in the RabbitMQ 3.10 case.
+        var policy = "refuse-" + system.Queue;
+        await TestServers.ScriptAsync("servers.sh", "ctl", "set_policy", "--apply-to", "queues", policy, $"^{system.Queue}$",
+            """{"max-length":0,"overflow":"reject-publish"}""");
+        try
+        {
+            // Signing on until the nack shows and the channel is replaced (a reset within a second of the last is skipped).
+            await PetitionSystem.WaitUntilAsync(async () =>
+            {
+                var refused = await system.SignAsync(petition, Signer.Unique());
+                if (refused.StatusCode == HttpStatusCode.Accepted) return false; // the policy not applied yet
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.NotNull(refused.Headers.RetryAfter);
+                return Refusals(BrokerLog) > refusalsBefore;
+            }, TimeSpan.FromSeconds(15), "the intake to replace its channel after a nack");
+        }
+        finally
+        {
+            await TestServers.ScriptAsync("servers.sh", "ctl", "clear_policy", policy);
+        }
+
+        await PetitionSystem.WaitUntilAsync(async () => (await system.SignAsync(petition, Signer.Unique())).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(15), "signing to resume");
+    }
+
+    private static string BrokerLog => Path.Combine(Environment.GetEnvironmentVariable("PETITION_DATA") ?? Path.Combine(TestServers.RepoRoot, ".data"),
+        "rabbitmq", "log", $"petition-{new Uri(TestServers.RabbitMq).Port}@localhost.log");
 
     private static int Refusals(string brokerLog)
     {
