@@ -91,6 +91,10 @@ public static class SignatureRules
                 return null;
             }
 
+            // Invisible format characters (zero-width space, bidi overrides that reorder what a list shows,
+            // BOM, soft hyphen) are dropped; zero-width (non-)joiners stay, as Persian, Indic scripts and emoji need them.
+            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format && rune.Value is not (0x200C or 0x200D)) continue;
+
             hasLetter |= Rune.IsLetter(rune);
             if (pendingSpace) builder.Append(' ');
             pendingSpace = false;
@@ -140,7 +144,9 @@ public static class SignatureRules
 
         foreach (var c in email)
         {
-            if (char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or '(' or ')' or ',' or ';' or '"')
+            // Invisible format characters too: "a\u200Bb@x.org" would otherwise be a new signer each time.
+            if (char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format
+                || c is '<' or '>' or '(' or ')' or ',' or ';' or '"')
                 return false;
         }
 

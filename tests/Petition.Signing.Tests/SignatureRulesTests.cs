@@ -76,6 +76,20 @@ public sealed class SignatureRulesTests
     }
 
     [Theory]
+    [InlineData("Ada\u200B Lovelace", "Ada Lovelace")] // zero-width space
+    [InlineData("\u202EecalevoL adA", "ecalevoL adA")] // right-to-left override, which would reorder how lists show it
+    [InlineData("\u2066Ada\u2069 Lovelace\uFEFF", "Ada Lovelace")] // bidi isolates, byte order mark
+    [InlineData("Ada Love\u00ADlace", "Ada Lovelace")] // soft hyphen
+    [InlineData("\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645")] // Persian keeps its zero-width non-joiner
+    [InlineData("Ada \U0001F469\u200D\U0001F52C", "Ada \U0001F469\u200D\U0001F52C")] // and an emoji sequence its joiner
+    public void Invisible_format_characters_are_dropped_from_names_but_joiners_stay(string name, string stored) =>
+        Assert.Equal(stored, Validate(name).Signature!.Name);
+
+    [Fact]
+    public void A_name_of_nothing_but_invisible_characters_is_refused() =>
+        Assert.Equal(["Name must contain at least one letter."], Validate("\u200B\u202E\u2066").Errors["name"]);
+
+    [Theory]
     [InlineData("plain")]
     [InlineData("two@@example.org")]
     [InlineData("a@b@example.org")]
@@ -85,6 +99,9 @@ public sealed class SignatureRulesTests
     [InlineData("ada@example..org")]
     [InlineData("ada lovelace@example.org")]
     [InlineData("Ada <ada@example.org>")]
+    [InlineData("a\u200Bda@example.org")] // zero-width space: the same mailbox to the eye, a new signer to a naive dedup
+    [InlineData("ada@exa\u00ADmple.org")] // soft hyphen
+    [InlineData("\uFEFFada@example.org")] // byte order mark
     public void Invalid_emails_are_rejected(string email) =>
         Assert.True(Validate(email: email).Errors.ContainsKey("email"));
 
