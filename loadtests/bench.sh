@@ -10,8 +10,11 @@ data=${PETITION_DATA:-$repo/.data}
 ceiling_url=${PETITION_CEILING_URL:-http://127.0.0.1:5090}
 
 if [ -s "$data/run/intake.pid" ] && kill -0 "$(cat "$data/run/intake.pid")" 2>/dev/null; then
-  echo "[bench] the services are already running: measuring them as they are (deploy/local/down.sh first for a fresh build)"
+  echo "[bench] the services are already running: measuring them as they are (deploy/local/down.sh first for a fresh build;"
+  echo "[bench] an intake started without RateLimits__Enabled=false will answer most of the load 429)"
 fi
+# The load generator signs as thousands of people from one address: the per-address limits would stop it.
+export RateLimits__Enabled=false
 deploy/local/up.sh
 eval "$(deploy/local/servers.sh env)"
 dotnet build loadtests/Petition.LoadTests -c Release -v q -nologo >/dev/null

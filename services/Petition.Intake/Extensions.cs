@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Petition.Intake.Http;
 using Petition.Intake.Petitions;
 using Petition.Intake.Publishing;
 using Petition.Messaging;
@@ -35,6 +36,7 @@ internal static class Extensions
         services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());
         services.AddHealthChecks().AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
+        builder.AddSigningRateLimits();
         AdminApiKeyHandler.AddTo(builder);
         // Campaign pages on other domains post their visitors' signatures straight from the browser.
         services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin().WithHeaders("Content-Type").WithMethods("GET", "POST")));

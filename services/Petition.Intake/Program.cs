@@ -1,5 +1,6 @@
 using Petition.Intake;
 using Petition.Intake.Apis;
+using Petition.Intake.Http;
 using Petition.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,6 +11,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseServiceDefaults();
+app.UseSigningRateLimits();
 app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();

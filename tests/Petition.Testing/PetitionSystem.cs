@@ -46,6 +46,8 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
             {
                 ["ConnectionStrings:Postgres"] = TestServers.PostgresDatabase(Database),
                 ["Messaging:SignatureQueue"] = Queue,
+                // The tests sign as thousands of people from one address; RateLimitTests turn the limits on.
+                ["RateLimits:Enabled"] = "false",
             };
             foreach (var (key, value) in _settings) all[key] = value;
             return all;

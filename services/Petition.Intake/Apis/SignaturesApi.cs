@@ -33,7 +33,8 @@ internal static class SignaturesApi
     public static IEndpointRouteBuilder MapSignaturesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync).RequireCors(CorsPolicy);
+        api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync).RequireCors(CorsPolicy)
+            .WithMetadata(new SigningRateLimits.LimitedEndpoint());
         api.MapPost("/petitions/{petitionId:guid}/signatures/batch", ImportAsync)
             .RequireAuthorization(AdminApiKeyHandler.AdminPolicy);
         api.MapGet("/signatures/{signatureId:guid}", GetStatusAsync).RequireCors(CorsPolicy);
