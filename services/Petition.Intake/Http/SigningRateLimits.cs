@@ -62,7 +62,7 @@ internal static class SigningRateLimits
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, options, key =>
+                PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, key =>
                     new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = options.Burst,
@@ -70,7 +70,7 @@ internal static class SigningRateLimits
                         ReplenishmentPeriod = TimeSpan.FromMinutes(1.0 / options.PerMinute),
                         QueueLimit = 0,
                     }))),
-                PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, options, key =>
+                PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, key =>
                     new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
                     {
                         PermitLimit = options.PerHour,
@@ -93,14 +93,16 @@ internal static class SigningRateLimits
     /// <summary>Forwarded headers (from trusted proxies only), then the limits; after routing, so the endpoint is known.</summary>
     public static WebApplication UseSigningRateLimits(this WebApplication app)
     {
+        // Switched off (load tests), neither middleware runs: nothing added to the signing path.
+        if (!app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value.Enabled) return app;
         app.UseForwardedHeaders();
         app.UseRateLimiter();
         return app;
     }
 
-    private static RateLimitPartition<string> Partition(HttpContext http, RateLimitOptions options, Func<string, RateLimiter> create)
+    private static RateLimitPartition<string> Partition(HttpContext http, Func<string, RateLimiter> create)
     {
-        if (!options.Enabled || !HttpMethods.IsPost(http.Request.Method) || http.GetEndpoint()?.Metadata.GetMetadata<LimitedEndpoint>() is null)
+        if (!HttpMethods.IsPost(http.Request.Method) || http.GetEndpoint()?.Metadata.GetMetadata<LimitedEndpoint>() is null)
             return RateLimitPartition.GetNoLimiter("unlimited");
         var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var petition = http.Request.RouteValues["petitionId"] as string ?? "";
