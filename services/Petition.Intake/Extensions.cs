@@ -39,6 +39,6 @@ internal static class Extensions
         builder.AddSigningRateLimits();
         AdminApiKeyHandler.AddTo(builder);
         // Campaign pages on other domains post their visitors' signatures straight from the browser.
-        services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin().WithHeaders("Content-Type").WithMethods("GET", "POST")));
+        services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin().WithHeaders("Content-Type").WithMethods("GET", "POST").WithExposedHeaders("Retry-After")));
     }
 }

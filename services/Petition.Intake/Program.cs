@@ -11,8 +11,8 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseServiceDefaults();
+app.UseCors(); // first, so a 429 carries CORS headers a campaign page can read
 app.UseSigningRateLimits();
-app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
 

@@ -142,11 +142,12 @@ public static class SignatureRules
         var at = email.IndexOf('@', StringComparison.Ordinal);
         if (at <= 0 || at != email.LastIndexOf('@') || at > 64) return false;
 
-        foreach (var c in email)
+        foreach (var rune in email.EnumerateRunes())
         {
-            // Invisible format characters too: "a\u200Bb@x.org" would otherwise be a new signer each time.
-            if (char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format
-                || c is '<' or '>' or '(' or ')' or ',' or ';' or '"')
+            // Invisible format characters too, in any plane (U+200B, tag characters U+E0020-E007F):
+            // "a\u200Bb@x.org" would otherwise be a new signer each time.
+            if (Rune.IsWhiteSpace(rune) || Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format
+                || rune.Value is '<' or '>' or '(' or ')' or ',' or ';' or '"')
                 return false;
         }
 

@@ -102,6 +102,7 @@ public sealed class SignatureRulesTests
     [InlineData("a\u200Bda@example.org")] // zero-width space: the same mailbox to the eye, a new signer to a naive dedup
     [InlineData("ada@exa\u00ADmple.org")] // soft hyphen
     [InlineData("\uFEFFada@example.org")] // byte order mark
+    [InlineData("a\U000E0041da@example.org")] // a tag character, beyond the basic plane
     public void Invalid_emails_are_rejected(string email) =>
         Assert.True(Validate(email: email).Errors.ContainsKey("email"));
 

@@ -62,8 +62,9 @@ internal static class SigningRateLimits
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                // The partition helpers replenish every limiter from one shared timer, not one timer each.
                 PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, key =>
-                    new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+                    RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = options.Burst,
                         TokensPerPeriod = 1,
@@ -71,7 +72,7 @@ internal static class SigningRateLimits
                         QueueLimit = 0,
                     }))),
                 PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, key =>
-                    new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
+                    RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
                     {
                         PermitLimit = options.PerHour,
                         Window = TimeSpan.FromHours(1),
@@ -100,12 +101,14 @@ internal static class SigningRateLimits
         return app;
     }
 
-    private static RateLimitPartition<string> Partition(HttpContext http, Func<string, RateLimiter> create)
+    private static RateLimitPartition<string> Partition(HttpContext http, Func<string, RateLimitPartition<string>> partition)
     {
         if (!HttpMethods.IsPost(http.Request.Method) || http.GetEndpoint()?.Metadata.GetMetadata<LimitedEndpoint>() is null)
             return RateLimitPartition.GetNoLimiter("unlimited");
         var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        var petition = http.Request.RouteValues["petitionId"] as string ?? "";
-        return RateLimitPartition.Get(address + "|" + petition, create);
+        // One key per petition however its id is spelled (upper case, braces): no fresh allowance per spelling.
+        var raw = http.Request.RouteValues["petitionId"] as string;
+        var petition = Guid.TryParse(raw, out var id) ? id.ToString("N") : raw ?? "";
+        return partition(address + "|" + petition);
     }
 }
