@@ -24,11 +24,15 @@ install_packages() {
   command -v psql >/dev/null || missing+=(postgresql-client-15)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]} from Debian"
+  apt_install "${missing[@]}"
+}
+
+apt_install() { # apt_install <package...>: the missing ones, from Debian (cluster.sh uses it too)
+  [ $# -eq 0 ] && return 0
+  log "installing $* from Debian"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 secrets() {
