@@ -54,6 +54,23 @@ internal sealed class FaultRun : IAsyncDisposable
         await Counter.WaitUntilReadyAsync(Ready);
     }
 
+    /// <summary>Stops a server (servers.sh), runs <paramref name="whileDown"/>, starts it again whatever happened; returns stop to start.</summary>
+    public static async Task<TimeSpan> OutageAsync(string server, Func<Task> whileDown)
+    {
+        var down = Stopwatch.StartNew();
+        await TestServers.ServersAsync("stop", server);
+        try
+        {
+            await whileDown();
+        }
+        finally
+        {
+            await TestServers.ServersAsync("start", server);
+        }
+
+        return down.Elapsed;
+    }
+
     /// <summary>Measures recovery from <paramref name="faultEnded"/> (a Stopwatch timestamp), then stops the load and audits.</summary>
     public async Task<FaultOutcome> FinishAsync(string fault, SteadyLoad load, long faultEnded) =>
         await FinishAsync(fault, load, await load.RecoveryAsync(faultEnded, TimeSpan.FromSeconds(120)));

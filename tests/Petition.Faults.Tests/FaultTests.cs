@@ -38,18 +38,9 @@ public sealed class FaultTests
         var load = run.Sign(() => run.System.Client);
         await run.WarmUpAsync(load);
 
-        var down = Stopwatch.StartNew();
-        await TestServers.ServersAsync("stop", "rabbitmq");
-        try
-        {
-            await Task.Delay(3_000);
-        }
-        finally
-        {
-            await TestServers.ServersAsync("start", "rabbitmq");
-        }
+        var down = await FaultRun.OutageAsync("rabbitmq", () => Task.Delay(3_000));
 
-        await run.FinishAsync($"Restart RabbitMQ (stop, start: {down.Elapsed.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
+        await run.FinishAsync($"Restart RabbitMQ (stop, start: {down.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
         Assert.True(load.Refused > 0, "no signer was told 503 while the broker was down");
     }
 
@@ -61,21 +52,16 @@ public sealed class FaultTests
         var load = run.Sign(() => run.System.Client, repeatEvery: 4);
         await run.WarmUpAsync(load);
 
-        var down = Stopwatch.StartNew();
-        await TestServers.ServersAsync("stop", "redis");
-        var before = await PetitionSystem.CountsAsync(run.Petition);
-        try
+        StoredCounts before = null!;
+        var down = await FaultRun.OutageAsync("redis", async () =>
         {
+            before = await PetitionSystem.CountsAsync(run.Petition);
             await Task.Delay(30_000);
-        }
-        finally
-        {
-            await TestServers.ServersAsync("start", "redis");
-        }
+        });
 
         var during = await PetitionSystem.CountsAsync(run.Petition);
         var storedDuring = during.Rows - before.Rows;
-        await run.FinishAsync($"Stop Redis ({down.Elapsed.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
+        await run.FinishAsync($"Stop Redis ({down.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
         Assert.True(storedDuring > 1_000, $"only {storedDuring} signatures were stored while Redis was down");
         Assert.True(during.Duplicates > before.Duplicates, "repeats arriving while Redis was down should have been recorded as duplicates");
         Assert.Contains("deduplicating through PostgreSQL alone", worker.Output, StringComparison.Ordinal);
@@ -90,18 +76,9 @@ public sealed class FaultTests
         // The outage must find the worker running with batches to write, not still migrating at start-up.
         await run.WarmUpAsync(load);
 
-        var down = Stopwatch.StartNew();
-        await TestServers.ServersAsync("stop", "postgres");
-        try
-        {
-            await Task.Delay(5_000);
-        }
-        finally
-        {
-            await TestServers.ServersAsync("start", "postgres");
-        }
+        var down = await FaultRun.OutageAsync("postgres", () => Task.Delay(5_000));
 
-        await run.FinishAsync($"Restart PostgreSQL (stop, start: {down.Elapsed.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
+        await run.FinishAsync($"Restart PostgreSQL (stop, start: {down.TotalSeconds:0} s)", load, Stopwatch.GetTimestamp());
         Assert.Contains("batch stays unacked", worker.Output, StringComparison.Ordinal);
     }
 

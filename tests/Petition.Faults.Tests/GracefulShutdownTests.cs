@@ -57,19 +57,14 @@ public sealed class GracefulShutdownTests
         var load = run.Sign(() => run.System.Client);
         await run.WarmUpAsync(load);
 
-        TimeSpan exit;
-        await TestServers.ServersAsync("stop", "postgres");
-        try
+        var exit = TimeSpan.Zero;
+        await FaultRun.OutageAsync("postgres", async () =>
         {
             // Batches now wait out the outage inside the consumer, unacked.
             await PetitionSystem.WaitUntilAsync(() => Task.FromResult(worker.Output.Contains("batch stays unacked", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30), "the worker to hold a batch through the outage");
             exit = await TerminateAsync(worker);
-        }
-        finally
-        {
-            await TestServers.ServersAsync("start", "postgres");
-        }
+        });
 
         run.System.StartWorker();
         await run.FinishAsync($"SIGTERM a worker holding batches while PostgreSQL is down (exited in {exit.TotalSeconds:0.0} s)", load, Stopwatch.GetTimestamp());
