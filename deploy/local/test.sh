@@ -42,6 +42,9 @@ done
 count() { { grep -E "^\\s+$1: [0-9]+" "$log" || true; } | awk '{s += $2} END {print s + 0}'; }
 passed=$(count Passed)
 failed=$(count Failed)
+# CI keeps only the tail of the output, so the failing tests are named again at the very end.
+# Each with the first lines of its error message.
+failures=$(awk '/^ +Failed [A-Za-z]/ {n = 8} /^ +Stack Trace:/ {n = 0} n > 0 {print; n--}' "$log")
 rm -f "$log"
 # The fault suite's table (the README's is copied from a run of it).
 if [ -s artifacts/faults/faults.md ]; then
@@ -49,5 +52,9 @@ if [ -s artifacts/faults/faults.md ]; then
   cat artifacts/faults/faults.md
 fi
 [ "$passed" -gt 0 ] || status=1
+if [ -n "$failures" ]; then
+  echo "== failed"
+  echo "$failures"
+fi
 echo "$passed passed, $failed failed"
 exit $status
