@@ -13,7 +13,10 @@ public sealed record StoreSignatures
     public required IReadOnlyList<AcceptedSignature> Signatures { get; init; }
 }
 
-/// <summary>One validated, normalised signature. It carries no email: only its keyed dedup hash.</summary>
+/// <summary>
+/// One validated, normalised signature. It carries no email in clear: its keyed dedup hash, and the encrypted
+/// email only when the signer consented to be contacted.
+/// </summary>
 public sealed record AcceptedSignature
 {
     /// <summary>Assigned by the intake; the primary key of the stored row, so a redelivery is recognised.</summary>
@@ -39,6 +42,15 @@ public sealed record AcceptedSignature
 
     /// <summary>When the intake accepted it.</summary>
     public required DateTimeOffset SubmittedAt { get; init; }
+
+    /// <summary>The signer's IP address (the visitor's, when a partner site signs for them), for strike-outs by range.</summary>
+    public string? ClientAddress { get; init; }
+
+    /// <summary>The email's domain, lower case, for strike-outs of throwaway-mail domains.</summary>
+    public string? EmailDomain { get; init; }
+
+    /// <summary>The email, AES-GCM encrypted, present only when the signer agreed to be contacted.</summary>
+    public byte[]? ContactEmail { get; init; }
 
     /// <summary>W3C traceparent of the request that submitted it, so a batch can link back to each request.</summary>
     public string? TraceParent { get; init; }

@@ -15,4 +15,11 @@ public static class CanonicalEmail
     /// <summary>Returns the canonical form of an email address already known to be valid.</summary>
     public static string Of(string email) =>
         email.Trim().Normalize(NormalizationForm.FormC).ToLowerInvariant();
+
+    /// <summary>The canonical domain of an email (or of a domain an admin typed, with or without the @).</summary>
+    public static string DomainOf(string emailOrDomain)
+    {
+        var canonical = Of(emailOrDomain);
+        return canonical[(canonical.LastIndexOf('@') + 1)..].TrimEnd('.');
+    }
 }

@@ -4,7 +4,11 @@ using System.Text;
 namespace Petition.Signing;
 
 /// <summary>A signature that passed validation, in normalised form.</summary>
-public sealed record ValidSignature(string Name, string Email, string Country, string? PostalCode);
+public sealed record ValidSignature(string Name, string Email, string Country, string? PostalCode, bool ContactConsent = false)
+{
+    /// <summary>The email's canonical domain, for block lists and strike-outs.</summary>
+    public string EmailDomain => CanonicalEmail.DomainOf(Email);
+}
 
 /// <summary>The outcome of validating a <see cref="SignatureForm"/>: a signature or field errors.</summary>
 public sealed record ValidationOutcome(ValidSignature? Signature, IReadOnlyDictionary<string, string[]> Errors)
@@ -55,7 +59,7 @@ public static class SignatureRules
 
         return errors.Count > 0
             ? new ValidationOutcome(null, errors)
-            : new ValidationOutcome(new ValidSignature(name!, email!, country!, postalCode), errors);
+            : new ValidationOutcome(new ValidSignature(name!, email!, country!, postalCode, form.ContactConsent), errors);
     }
 
     private static string? NormaliseName(string? raw, out string? error)
@@ -104,6 +108,13 @@ public static class SignatureRules
         if (!hasLetter)
         {
             error = "Name must contain at least one letter.";
+            return null;
+        }
+
+        // A cell starting with one of these is a formula to a spreadsheet opening an export; no name starts so.
+        if (builder[0] is '=' or '+' or '-' or '@')
+        {
+            error = "Name must not start with =, +, - or @.";
             return null;
         }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using Npgsql;
 using NpgsqlTypes;
 using Petition.Contracts;
@@ -60,7 +61,8 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             CREATE TEMP TABLE IF NOT EXISTS signature_staging (
                 signature_id uuid NOT NULL, petition_id uuid NOT NULL, dedup_key bytea NOT NULL,
                 name text NOT NULL, country text NOT NULL, postal_code text NULL, source text NOT NULL,
-                submitted_at timestamptz NOT NULL, known_duplicate boolean NOT NULL
+                submitted_at timestamptz NOT NULL, known_duplicate boolean NOT NULL,
+                client_address inet NULL, email_domain text NULL, contact_email bytea NULL
             ) ON COMMIT DELETE ROWS
             """, _connection, _transaction))
         {
@@ -68,7 +70,8 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
         }
 
         await using var importer = await _connection.BeginBinaryImportAsync("""
-            COPY signature_staging (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at, known_duplicate)
+            COPY signature_staging (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at, known_duplicate,
+                                    client_address, email_domain, contact_email)
             FROM STDIN (FORMAT BINARY)
             """, cancellationToken);
         for (var i = 0; i < signatures.Count; i++)
@@ -81,14 +84,22 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             await importer.WriteAsync(s.DedupKey, NpgsqlDbType.Bytea, cancellationToken);
             await importer.WriteAsync(s.Name, NpgsqlDbType.Text, cancellationToken);
             await importer.WriteAsync(s.Country, NpgsqlDbType.Text, cancellationToken);
-            if (s.PostalCode is null) await importer.WriteNullAsync(cancellationToken);
-            else await importer.WriteAsync(s.PostalCode, NpgsqlDbType.Text, cancellationToken);
+            await WriteOrNullAsync(importer, s.PostalCode, NpgsqlDbType.Text, cancellationToken);
             await importer.WriteAsync(s.Source == SignatureSource.Offline ? "offline" : "online", NpgsqlDbType.Text, cancellationToken);
             await importer.WriteAsync(s.SubmittedAt, NpgsqlDbType.TimestampTz, cancellationToken);
             await importer.WriteAsync(knownDuplicate[i], NpgsqlDbType.Boolean, cancellationToken);
+            await WriteOrNullAsync(importer, s.ClientAddress is { } a && IPAddress.TryParse(a, out var address) ? address : null, NpgsqlDbType.Inet, cancellationToken);
+            await WriteOrNullAsync(importer, s.EmailDomain, NpgsqlDbType.Text, cancellationToken);
+            await WriteOrNullAsync(importer, s.ContactEmail, NpgsqlDbType.Bytea, cancellationToken);
         }
 
         await importer.CompleteAsync(cancellationToken);
+    }
+
+    private static async Task WriteOrNullAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken) where T : class
+    {
+        if (value is null) await importer.WriteNullAsync(cancellationToken);
+        else await importer.WriteAsync(value, type, cancellationToken);
     }
 
     /// <summary>Merges staging into the signatures and totals, commits, and returns the new totals.</summary>
@@ -102,9 +113,11 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
         // the fixed order keeps concurrent workers from deadlocking on the unique index.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             WITH stored AS (
-                INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at)
+                INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
+                                        client_address, email_domain, contact_email)
                 SELECT DISTINCT ON (petition_id, dedup_key)
-                       signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at
+                       signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
+                       client_address, email_domain, contact_email
                 FROM signature_staging s
                 -- Redis says "taken" only for committed signers; PostgreSQL confirms it (after a restore, say).
                 WHERE NOT known_duplicate

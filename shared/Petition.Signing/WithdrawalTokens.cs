@@ -1,0 +1,37 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Petition.Signing;
+
+/// <summary>
+/// The token a signer gets at signing and later presents to withdraw: an HMAC of the signature id, with a
+/// key derived (HKDF) from the dedup secret for this purpose alone. Nothing is stored; it is recomputed.
+/// </summary>
+public sealed class WithdrawalTokens
+{
+    private readonly byte[] _key;
+
+    /// <summary>Creates the token maker from the dedup secret (at least 16 bytes of UTF-8).</summary>
+    public WithdrawalTokens(string dedupSecret)
+    {
+        ArgumentNullException.ThrowIfNull(dedupSecret);
+        var bytes = Encoding.UTF8.GetBytes(dedupSecret);
+        if (bytes.Length < 16) throw new ArgumentException("The dedup secret must be at least 16 bytes long.", nameof(dedupSecret));
+        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, bytes, 32, info: "petition withdrawal token v1"u8.ToArray());
+    }
+
+    /// <summary>The token for a signature, URL-safe base64 (43 characters).</summary>
+    public string For(Guid signatureId) => Base64Url.EncodeToString(Mac(signatureId));
+
+    /// <summary>True when the token was made for this signature; compared in constant time.</summary>
+    public bool Verify(Guid signatureId, string? token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 64) return false;
+        var supplied = new byte[48];
+        if (!Base64Url.TryDecodeFromChars(token, supplied, out var length) || length != 32) return false;
+        return CryptographicOperations.FixedTimeEquals(supplied.AsSpan(0, length), Mac(signatureId));
+    }
+
+    private byte[] Mac(Guid signatureId) => HMACSHA256.HashData(_key, signatureId.ToByteArray());
+}
