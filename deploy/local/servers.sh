@@ -37,8 +37,8 @@ apt_install() { # apt_install <package...>: the missing ones, from Debian (clust
 
 secrets() {
   mkdir -p "$data"
+  local gen='head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n"'
   if [ ! -s "$data/secrets.env" ]; then
-    local gen='head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n"'
     umask 077
     cat > "$data/secrets.env" <<SECRETS
 PETITION_PG_PASSWORD=$(eval "$gen")
@@ -48,6 +48,10 @@ PETITION_ADMIN_KEY=$(eval "$gen")
 PETITION_DEDUP_SECRET=$(eval "$gen")
 SECRETS
     umask 022
+  fi
+  # Secrets added since a secrets.env was first written are appended, the others kept.
+  if ! grep -q '^PETITION_CONTACT_KEY=' "$data/secrets.env"; then
+    echo "PETITION_CONTACT_KEY=$(eval "$gen")" >> "$data/secrets.env"
   fi
   # shellcheck disable=SC1091
   . "$data/secrets.env"
@@ -152,6 +156,7 @@ export ConnectionStrings__Redis='127.0.0.1:$redis_port,password=$PETITION_REDIS_
 export ConnectionStrings__RabbitMq='amqp://petition:$PETITION_AMQP_PASSWORD@127.0.0.1:$amqp_port/'
 export Petition__AdminApiKey='$PETITION_ADMIN_KEY'
 export Petition__DedupSecret='$PETITION_DEDUP_SECRET'
+export Petition__ContactEmailKey='$PETITION_CONTACT_KEY'
 ENV
 }
 

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using Petition.Intake.Access;
 using Petition.Intake.Http;
 using Petition.Intake.Petitions;
 using Petition.Intake.Publishing;
@@ -16,12 +16,13 @@ internal static class Extensions
         var services = builder.Services;
         services.AddOptions<IntakeOptions>().Bind(builder.Configuration.GetSection("Petition"))
             .Validate(o => o.DedupSecret.Length >= 16, "Petition:DedupSecret must be set (16+ characters).")
+            .Validate(o => o.ContactEmailKey.Length >= 16, "Petition:ContactEmailKey must be set (16+ characters).")
             .ValidateOnStart();
         services.AddOptions<CoalescingOptions>().Bind(builder.Configuration.GetSection("Coalescing"))
             .Validate(o => o.MaxSignaturesPerMessage > 0 && o.MaxInFlight > 0 && o.QueueCapacity > 0 && o.Linger >= TimeSpan.Zero,
                 "Coalescing: MaxSignaturesPerMessage, MaxInFlight and QueueCapacity must be positive, Linger not negative.")
             .ValidateOnStart();
-        services.AddSingleton(sp => new DedupKeyHasher(sp.GetRequiredService<IOptions<IntakeOptions>>().Value.DedupSecret));
+        services.AddSingleton<SigningKeys>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddPetitionStorage(builder.Configuration);
@@ -34,11 +35,18 @@ internal static class Extensions
         // Registered after the bus, so it stops (and drains) before the bus does.
         services.AddSingleton<SignatureCoalescer>();
         services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());
-        services.AddHealthChecks().AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        services.AddSingleton<AccessLists>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccessLists>());
+        services.AddSingleton<IApiKeyValidator>(sp => sp.GetRequiredService<AccessLists>());
+        services.AddSingleton<TotalsAnnouncer>();
+        services.AddHealthChecks()
+            .AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag])
+            .AddCheck<AccessListsHealthCheck>("access-lists", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
+        SigningClient.AddSigningClients(builder);
         builder.AddSigningRateLimits();
-        AdminApiKeyHandler.AddTo(builder);
+        ApiKeyHandler.AddTo(builder);
         // Campaign pages on other domains post their visitors' signatures straight from the browser.
-        services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin().WithHeaders("Content-Type").WithMethods("GET", "POST").WithExposedHeaders("Retry-After")));
+        services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin().WithHeaders("Content-Type", Apis.SignaturesApi.WithdrawalTokenHeader).WithMethods("GET", "POST", "DELETE").WithExposedHeaders("Retry-After")));
     }
 }

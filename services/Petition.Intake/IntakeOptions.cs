@@ -6,6 +6,9 @@ public sealed class IntakeOptions
     /// <summary>The HMAC secret of the dedup key; the same in every intake, for the life of the data.</summary>
     public string DedupSecret { get; set; } = string.Empty;
 
+    /// <summary>The secret the emails of signers who agreed to be contacted are encrypted with (AES-GCM, key by HKDF).</summary>
+    public string ContactEmailKey { get; set; } = string.Empty;
+
     /// <summary>Most rows one bulk import may hold.</summary>
     public int MaxImportRows { get; set; } = 10_000;
 }

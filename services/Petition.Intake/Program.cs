@@ -12,6 +12,7 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.UseCors(); // first, so a 429 carries CORS headers a campaign page can read
+SigningClient.UseSigningClients(app); // the signer's address, and partner keys
 app.UseSigningRateLimits();
 app.UseAuthentication();
 app.UseAuthorization();
@@ -19,6 +20,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapSignaturesApi();
 app.MapPetitionsApi();
+app.MapAdminApi();
 
 app.Run();
 

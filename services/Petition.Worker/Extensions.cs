@@ -4,6 +4,7 @@ using Petition.ServiceDefaults;
 using Petition.Storage;
 using Petition.Worker.Dedup;
 using Petition.Worker.Faults;
+using Petition.Worker.Retention;
 using Petition.Worker.Storing;
 
 namespace Petition.Worker;
@@ -18,6 +19,11 @@ internal static class Extensions
                 "Worker: MessageLimit, ConcurrencyLimit, TimeLimit and MaxRetryDelay must be positive.")
             .ValidateOnStart();
         services.AddPetitionStorage(builder.Configuration);
+        services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection("Retention"))
+            .Validate(o => o.AnonymiseAfterDays >= 0 && o.Interval > TimeSpan.Zero, "Retention: AnonymiseAfterDays must not be negative, Interval must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddHostedService<RetentionJob>();
 
         var redis = builder.Configuration.GetConnectionString("Redis")
             ?? throw new InvalidOperationException("ConnectionStrings:Redis is not configured.");

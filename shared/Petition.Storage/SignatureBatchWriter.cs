@@ -153,7 +153,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             "SELECT petition_id, total, version, last_signed_at FROM petition_totals WHERE petition_id = ANY(@petitions)")
         { Parameters = { new NpgsqlParameter("petitions", petitions) } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "SELECT petition_id, country, total FROM petition_country_totals WHERE petition_id = ANY(@petitions)")
+            "SELECT petition_id, country, total FROM petition_country_totals WHERE petition_id = ANY(@petitions) AND total <> 0")
         { Parameters = { new NpgsqlParameter("petitions", petitions) } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             SELECT s.signature_id FROM signature_staging s

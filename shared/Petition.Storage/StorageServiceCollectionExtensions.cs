@@ -32,6 +32,10 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<SignatureBatchWriter>();
         services.AddSingleton<TotalsReader>();
         services.AddSingleton<MilestoneStore>();
+        services.AddSingleton<AccessRepository>();
+        services.AddSingleton<AdminAudit>();
+        services.AddSingleton<SignatureAdministration>();
+        services.AddSingleton<SignatureRetention>();
         return services;
     }
 }

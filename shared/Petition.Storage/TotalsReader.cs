@@ -1,4 +1,5 @@
 using Npgsql;
+using Petition.Contracts;
 
 namespace Petition.Storage;
 
@@ -39,7 +40,8 @@ public sealed class TotalsReader(NpgsqlDataSource dataSource)
 
         var byCountry = rows.ToDictionary(r => r.Id, _ => new Dictionary<string, long>(StringComparer.Ordinal));
         await using (var countries = new NpgsqlCommand(
-            $"SELECT p.petition_id, c.country, c.total FROM petition_country_totals c JOIN petitions p USING (petition_id) {filter}",
+            // A country whose every signature was withdrawn or struck out keeps a row at zero: not shown.
+            $"SELECT p.petition_id, c.country, c.total FROM petition_country_totals c JOIN petitions p USING (petition_id) {filter} {(petitionId is null ? "WHERE" : "AND")} c.total <> 0",
             connection, transaction))
         {
             if (petitionId is { } id) countries.Parameters.AddWithValue("petition", id);
@@ -52,5 +54,41 @@ public sealed class TotalsReader(NpgsqlDataSource dataSource)
 
         await transaction.CommitAsync(cancellationToken);
         return [.. rows.Select(r => new PetitionCount(r.Id, r.Total, r.Target, byCountry[r.Id], r.Version, r.Last))];
+    }
+
+    /// <summary>Absolute totals of the given petitions, read inside the caller's transaction (after a change, before its commit).</summary>
+    internal static async Task<IReadOnlyList<PetitionTotalsChanged>> ReadInAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid[] petitions, CancellationToken cancellationToken)
+    {
+        if (petitions.Length == 0) return [];
+        var byCountry = petitions.ToDictionary(p => p, _ => new Dictionary<string, long>(StringComparer.Ordinal));
+        await using (var countries = new NpgsqlCommand(
+            "SELECT petition_id, country, total FROM petition_country_totals WHERE petition_id = ANY(@petitions) AND total <> 0", connection, transaction))
+        {
+            countries.Parameters.AddWithValue("petitions", petitions);
+            await using var reader = await countries.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) byCountry[reader.GetGuid(0)][reader.GetString(1)] = reader.GetInt64(2);
+        }
+
+        var totals = new List<PetitionTotalsChanged>();
+        await using (var command = new NpgsqlCommand(
+            "SELECT petition_id, total, version, last_signed_at FROM petition_totals WHERE petition_id = ANY(@petitions)", connection, transaction))
+        {
+            command.Parameters.AddWithValue("petitions", petitions);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                totals.Add(new PetitionTotalsChanged
+                {
+                    PetitionId = reader.GetGuid(0),
+                    Total = reader.GetInt64(1),
+                    Version = reader.GetInt64(2),
+                    LastSignedAt = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
+                    ByCountry = byCountry[reader.GetGuid(0)],
+                });
+            }
+        }
+
+        return totals;
     }
 }

@@ -25,7 +25,7 @@ public static class CountsApi
         var counts = app.MapGroup("/api/petitions/{petitionId:guid}/count").RequireCors(CorsPolicy);
         counts.MapGet("/", GetAsync);
         counts.MapGet("/stream", StreamAsync);
-        app.MapPost("/api/counts/reload", Reload).RequireAuthorization(AdminApiKeyHandler.AdminPolicy);
+        app.MapPost("/api/counts/reload", Reload).RequireAuthorization(ApiKeyHandler.AdminPolicy);
         return app;
     }
 

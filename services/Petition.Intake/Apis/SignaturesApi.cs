@@ -5,6 +5,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Petition.Contracts;
+using Petition.Intake.Access;
 using Petition.Intake.Http;
 using Petition.Intake.Petitions;
 using Petition.Intake.Publishing;
@@ -20,7 +21,8 @@ internal static class SignaturesApi
     private const long MaxSignatureBytes = 16 * 1024;
     private const long MaxImportBytes = 32 * 1024 * 1024;
 
-    public sealed record SignatureAccepted(Guid SignatureId, string Status, string StatusUrl);
+    /// <summary>The withdrawal token is the signer's alone: sent back to withdraw (DELETE), never stored.</summary>
+    public sealed record SignatureAccepted(Guid SignatureId, string Status, string StatusUrl, string WithdrawalToken);
 
     public sealed record RejectedRow(int Row, int? Line, IReadOnlyDictionary<string, string[]> Errors);
 
@@ -30,23 +32,26 @@ internal static class SignaturesApi
 
     public const string CorsPolicy = "campaign-sites";
 
+    public const string WithdrawalTokenHeader = "X-Withdrawal-Token";
+
     public static IEndpointRouteBuilder MapSignaturesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
         api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync).RequireCors(CorsPolicy)
-            .WithMetadata(new SigningRateLimits.LimitedEndpoint());
+            .WithMetadata(new SigningClient.SigningEndpoint());
         api.MapPost("/petitions/{petitionId:guid}/signatures/batch", ImportAsync)
-            .RequireAuthorization(AdminApiKeyHandler.AdminPolicy);
+            .RequireAuthorization(ApiKeyHandler.AdminPolicy);
         api.MapGet("/signatures/{signatureId:guid}", GetStatusAsync).RequireCors(CorsPolicy);
+        api.MapDelete("/signatures/{signatureId:guid}", WithdrawAsync).RequireCors(CorsPolicy);
         return app;
     }
 
     /// <summary>One signature from a web form: 202 only once the broker confirmed it.</summary>
     public static async Task<Results<Accepted<SignatureAccepted>, ProblemHttpResult>> SignAsync(
-        Guid petitionId, HttpContext http, PetitionCatalog catalog, DedupKeyHasher hasher,
+        Guid petitionId, HttpContext http, PetitionCatalog catalog, AccessLists access, SigningKeys keys,
         SignatureCoalescer coalescer, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (CheckPetition(http, catalog, petitionId, clock) is { } refused) return refused;
+        if (CheckPetition(http, catalog, access, petitionId, clock) is { } refused) return refused;
 
         var (document, problem) = await JsonBody.ReadDocumentAsync(http.Request, MaxSignatureBytes, cancellationToken);
         if (document is null)
@@ -66,7 +71,14 @@ internal static class SignaturesApi
             }
 
 
-            var signature = Accept(outcome.Signature!, petitionId, SignatureSource.Online, hasher, clock);
+            var client = SigningClient.Of(http);
+            var signature = Accept(outcome.Signature!, petitionId, SignatureSource.Online, client.Address, keys, clock);
+            if (access.Refusal(client.Address, signature.EmailDomain!, signature.DedupKey) is { } blocked)
+            {
+                IntakeMetrics.RecordRejected("blocked");
+                return Problems.Status(StatusCodes.Status403Forbidden, "Signature refused.", blocked);
+            }
+
             try
             {
                 await coalescer.SubmitAsync(signature, cancellationToken);
@@ -79,16 +91,16 @@ internal static class SignaturesApi
 
             IntakeMetrics.RecordAccepted(SignatureSource.Online, 1);
             var statusUrl = $"/api/signatures/{signature.SignatureId}";
-            return TypedResults.Accepted(statusUrl, new SignatureAccepted(signature.SignatureId, "pending", statusUrl));
+            return TypedResults.Accepted(statusUrl, new SignatureAccepted(signature.SignatureId, "pending", statusUrl, keys.Withdrawal.For(signature.SignatureId)));
         }
     }
 
     /// <summary>Bulk import of offline signatures (JSON array or CSV), all confirmed by the broker before 202.</summary>
     public static async Task<Results<Accepted<ImportReport>, ProblemHttpResult>> ImportAsync(
-        Guid petitionId, HttpContext http, PetitionCatalog catalog, DedupKeyHasher hasher, SignaturePublisher publisher,
+        Guid petitionId, HttpContext http, PetitionCatalog catalog, AccessLists access, SigningKeys keys, SignaturePublisher publisher,
         IOptions<IntakeOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (CheckPetition(http, catalog, petitionId, clock) is { } refused) return refused;
+        if (CheckPetition(http, catalog, access, petitionId, clock) is { } refused) return refused;
 
         var maxRows = options.Value.MaxImportRows;
         var (rows, problem) = http.Request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true
@@ -102,10 +114,18 @@ internal static class SignaturesApi
         foreach (var row in rows)
         {
             var outcome = row.Form is null ? null : SignatureRules.Validate(row.Form);
-            if (row.TypeErrors is null && outcome is { IsValid: true })
-                accepted.Add(Accept(outcome.Signature!, petitionId, SignatureSource.Offline, hasher, clock));
-            else
+            if (row.TypeErrors is not null || outcome is not { IsValid: true })
+            {
                 rejected.Add(new RejectedRow(row.Row, row.Line, Merge(outcome?.Errors, row.TypeErrors)));
+                continue;
+            }
+
+            // Paper signatures have no address; their email and its domain can still be blocked.
+            var signature = Accept(outcome.Signature!, petitionId, SignatureSource.Offline, null, keys, clock);
+            if (access.Refusal(null, signature.EmailDomain!, signature.DedupKey) is { } blocked)
+                rejected.Add(new RejectedRow(row.Row, row.Line, new Dictionary<string, string[]> { ["email"] = [blocked] }));
+            else
+                accepted.Add(signature);
         }
 
         if (accepted.Count == 0)
@@ -130,12 +150,32 @@ internal static class SignaturesApi
         return TypedResults.Accepted((string?)null, new ImportReport(accepted.Count, rejected));
     }
 
+    /// <summary>The signer withdraws, with the token they got at signing; the totals drop at once and are pushed out.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> WithdrawAsync(
+        Guid signatureId, HttpContext http, SigningKeys keys, SignatureAdministration administration, TotalsAnnouncer announcer, CancellationToken cancellationToken)
+    {
+        if (!keys.Withdrawal.Verify(signatureId, http.Request.Headers[WithdrawalTokenHeader].ToString()))
+            return Problems.Status(StatusCodes.Status403Forbidden, "Withdrawal refused.", $"The {WithdrawalTokenHeader} header must hold the token given when this signature was accepted.");
+
+        var (result, totals) = await administration.WithdrawAsync(signatureId, cancellationToken);
+        if (result == WithdrawalResult.NotStored)
+        {
+            // Either still in the queue (stored within a second or so) or already withdrawn.
+            http.Response.Headers.RetryAfter = "1";
+            return Problems.Status(StatusCodes.Status404NotFound, "Signature not stored.",
+                "This signature is not stored: it is still on its way (retry in a moment) or was already withdrawn.");
+        }
+
+        await announcer.AnnounceAsync(totals, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
     public static async Task<Ok<SignatureStatusView>> GetStatusAsync(Guid signatureId, SignatureStatusReader reader, CancellationToken cancellationToken) =>
         TypedResults.Ok(new SignatureStatusView(signatureId, await reader.GetAsync(signatureId, cancellationToken)));
 
-    private static ProblemHttpResult? CheckPetition(HttpContext http, PetitionCatalog catalog, Guid petitionId, TimeProvider clock)
+    private static ProblemHttpResult? CheckPetition(HttpContext http, PetitionCatalog catalog, AccessLists access, Guid petitionId, TimeProvider clock)
     {
-        if (!catalog.IsLoaded)
+        if (!catalog.IsLoaded || !access.IsLoaded)
         {
             IntakeMetrics.RecordRejected("not_ready");
             return Problems.Unavailable(http, "The intake is still loading petitions.");
@@ -153,11 +193,16 @@ internal static class SignaturesApi
         return Problems.Status(StatusCodes.Status409Conflict, "Petition closed.", $"Petition {petitionId} is closed to new signatures.");
     }
 
-    private static AcceptedSignature Accept(ValidSignature valid, Guid petitionId, SignatureSource source, DedupKeyHasher hasher, TimeProvider clock) => new()
+    private static AcceptedSignature Accept(
+        ValidSignature valid, Guid petitionId, SignatureSource source, System.Net.IPAddress? address, SigningKeys keys, TimeProvider clock) => new()
     {
         SignatureId = Guid.CreateVersion7(),
         PetitionId = petitionId,
-        DedupKey = hasher.KeyFor(valid.Email),
+        DedupKey = keys.Dedup.KeyFor(valid.Email),
+        ClientAddress = address?.ToString(),
+        EmailDomain = valid.EmailDomain,
+        // The email itself only for a signer who agreed to be contacted, and then only encrypted.
+        ContactEmail = valid.ContactConsent ? keys.Contact.Protect(CanonicalEmail.Of(valid.Email)) : null,
         Name = valid.Name,
         Country = valid.Country,
         PostalCode = valid.PostalCode,
@@ -238,9 +283,21 @@ internal static class SignaturesApi
             return null;
         }
 
+        bool Consent()
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (!property.Name.Equals("contactConsent", StringComparison.OrdinalIgnoreCase)) continue;
+                if (property.Value.ValueKind is JsonValueKind.True or JsonValueKind.False) return property.Value.GetBoolean();
+                if (property.Value.ValueKind != JsonValueKind.Null) (errors ??= [])["contactConsent"] = ["The field 'contactConsent' must be true or false."];
+            }
+
+            return false;
+        }
+
         try
         {
-            return (new SignatureForm(Text("name"), Text("email"), Text("country"), Text("postalCode")), errors);
+            return (new SignatureForm(Text("name"), Text("email"), Text("country"), Text("postalCode"), Consent()), errors);
         }
         catch (InvalidOperationException)
         {

@@ -25,39 +25,24 @@ public sealed class RateLimitOptions
     /// <summary>
     /// Proxies (addresses, or CIDR ranges such as 10.0.0.0/8) whose X-Forwarded-For is believed: a load
     /// balancer in front of the intake. From anyone else the header is ignored, so it cannot be forged.
+    /// It decides the client address for blocks and strike-outs too (see <see cref="SigningClient"/>).
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
 }
 
 /// <summary>
-/// Per client address and petition, a burst (token bucket) and a sustained limit (hourly window), chained;
-/// over either, 429 with Retry-After. Only the signing endpoint is limited: it is the one bots hammer.
+/// Per client address and petition, a burst (token bucket) and a sustained limit (hourly window), chained
+/// with a partner key's own quota per minute; over any, 429 with Retry-After. Only the signing endpoint is
+/// limited: it is the one bots hammer.
 /// </summary>
 internal static class SigningRateLimits
 {
-    /// <summary>Marks the endpoint the limits apply to.</summary>
-    public sealed class LimitedEndpoint;
-
     public static void AddSigningRateLimits(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection("RateLimits").Get<RateLimitOptions>() ?? new RateLimitOptions();
         builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection("RateLimits"))
             .Validate(o => o.Burst > 0 && o.PerMinute > 0 && o.PerHour > 0, "RateLimits: Burst, PerMinute and PerHour must be positive.")
             .ValidateOnStart();
-
-        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
-        {
-            // With no proxy listed the middleware would believe every sender (empty lists mean "check
-            // nothing"), so then the header is not read at all. ASP.NET Core's default loopback entries go too.
-            forwarded.ForwardedHeaders = options.TrustedProxies.Length > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
-            forwarded.KnownIPNetworks.Clear();
-            forwarded.KnownProxies.Clear();
-            foreach (var proxy in options.TrustedProxies)
-            {
-                if (System.Net.IPNetwork.TryParse(proxy, out var network)) forwarded.KnownIPNetworks.Add(network);
-                else forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
-            }
-        });
 
         builder.Services.AddRateLimiter(limiter =>
         {
@@ -77,7 +62,17 @@ internal static class SigningRateLimits
                         PermitLimit = options.PerHour,
                         Window = TimeSpan.FromHours(1),
                         QueueLimit = 0,
-                    }))));
+                    }))),
+                // A partner's own quota, over all its visitors.
+                PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                    IsLimited(http) && SigningClient.Of(http) is { PartnerKeyId: { } keyId, PartnerPerMinute: var perMinute }
+                        ? RateLimitPartition.GetFixedWindowLimiter(keyId.ToString("N"), _ => new FixedWindowRateLimiterOptions
+                        {
+                            PermitLimit = perMinute,
+                            Window = TimeSpan.FromMinutes(1),
+                            QueueLimit = 0,
+                        })
+                        : RateLimitPartition.GetNoLimiter("unlimited")));
             limiter.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
@@ -91,21 +86,22 @@ internal static class SigningRateLimits
         });
     }
 
-    /// <summary>Forwarded headers (from trusted proxies only), then the limits; after routing, so the endpoint is known.</summary>
+    /// <summary>The limits, after routing (so the endpoint is known) and after the signing client is known.</summary>
     public static WebApplication UseSigningRateLimits(this WebApplication app)
     {
-        // Switched off (load tests), neither middleware runs: nothing added to the signing path.
-        if (!app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value.Enabled) return app;
-        app.UseForwardedHeaders();
-        app.UseRateLimiter();
+        // Switched off (load tests), the limiter does not run: nothing added to the signing path.
+        if (app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value.Enabled) app.UseRateLimiter();
         return app;
     }
 
+    private static bool IsLimited(HttpContext http) =>
+        HttpMethods.IsPost(http.Request.Method) && http.GetEndpoint()?.Metadata.GetMetadata<SigningClient.SigningEndpoint>() is not null;
+
     private static RateLimitPartition<string> Partition(HttpContext http, Func<string, RateLimitPartition<string>> partition)
     {
-        if (!HttpMethods.IsPost(http.Request.Method) || http.GetEndpoint()?.Metadata.GetMetadata<LimitedEndpoint>() is null)
-            return RateLimitPartition.GetNoLimiter("unlimited");
-        var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (!IsLimited(http)) return RateLimitPartition.GetNoLimiter("unlimited");
+        // The visitor's address when a partner signs for them.
+        var address = SigningClient.Of(http).Address?.ToString() ?? "unknown";
         // One key per petition however its id is spelled (upper case, braces): no fresh allowance per spelling.
         var raw = http.Request.RouteValues["petitionId"] as string;
         var petition = Guid.TryParse(raw, out var id) ? id.ToString("N") : raw ?? "";
