@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -27,14 +28,37 @@ public sealed class PrivacyTests
         var petition = await system.CreatePetitionAsync();
         var canary = new Signer("Quillon Zebedee-Farthing", $"Canary.{Guid.NewGuid():N}@Example.org", "NZ", "QZ 9876");
 
-        // Every path a signature takes: accepted, repeated, imported, refused.
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync($"/api/petitions/{petition}/signatures", canary)).StatusCode);
+        // Every path a signature takes: accepted (through a partner site, for a visitor, consenting to contact), repeated,
+        // refused, blocked, withdrawn, struck out, erased and exported.
+        using var admin = intake.CreateAdminClient();
+        var partnerKey = (await (await admin.PostAsJsonAsync("/api/admin/keys", new { name = "site", scope = "partner" })).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("key").GetString()!;
+        using var asPartner = new HttpRequestMessage(HttpMethod.Post, $"/api/petitions/{petition}/signatures")
+        {
+            Content = JsonContent.Create(new { canary.Name, canary.Email, canary.Country, canary.PostalCode, contactConsent = true }),
+            Headers = { { "X-Api-Key", partnerKey }, { "X-Visitor-Address", "192.0.2.199" } },
+        };
+        using var signed = await client.SendAsync(asPartner);
+        Assert.Equal(HttpStatusCode.Accepted, signed.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync($"/api/petitions/{petition}/signatures", canary.Again())).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"/api/petitions/{petition}/signatures", canary with { Country = "ZZ" })).StatusCode);
+        var blocked = canary with { Email = "Blocked." + canary.Email };
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/admin/blocks", new { kind = "email", value = blocked.Email })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsJsonAsync($"/api/petitions/{petition}/signatures", blocked)).StatusCode);
         await PetitionSystem.AssertStoredExactlyAsync(petition, 1);
+        Assert.Contains(canary.Email, await admin.GetStringAsync($"/api/admin/petitions/{petition}/contacts.csv"), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/admin/petitions/{petition}/invalidations", new { addressRange = "192.0.2.199" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync("/api/admin/erasures", new { email = canary.Email })).StatusCode);
+        var again = await (await client.PostAsJsonAsync($"/api/petitions/{petition}/signatures", canary)).Content.ReadFromJsonAsync<JsonElement>();
+        await PetitionSystem.AssertStoredExactlyAsync(petition, 1);
+        using var withdraw = new HttpRequestMessage(HttpMethod.Delete, $"/api/signatures/{again.GetProperty("signatureId").GetGuid()}")
+        {
+            Headers = { { "X-Withdrawal-Token", again.GetProperty("withdrawalToken").GetString() } },
+        };
+        Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(withdraw)).StatusCode);
         await worker.StopAsync();
 
-        var secrets = new[] { "Quillon", "Zebedee", canary.Email.ToLowerInvariant().Split('@')[0], "QZ 9876", "QZ9876" };
+        var secrets = new[] { "Quillon", "Zebedee", canary.Email.ToLowerInvariant().Split('@')[0], "QZ 9876", "QZ9876", "192.0.2.199" };
         var written = logs.Lines.Concat(spans.SelectMany(Describe)).ToList();
         Assert.True(written.Count > 50, $"too little was captured to prove anything ({written.Count} lines)");
         foreach (var secret in secrets)

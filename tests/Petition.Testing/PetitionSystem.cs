@@ -7,7 +7,7 @@ using Xunit;
 namespace Petition.Testing;
 
 /// <summary>What PostgreSQL holds for one petition.</summary>
-public sealed record StoredCounts(long Rows, long Total, long CountrySum, long CountryMismatches, long Duplicates, long DistinctSigners);
+public sealed record StoredCounts(long Rows, long Total, long CountrySum, long CountryMismatches, long Duplicates, long DistinctSigners, long Invalidated = 0);
 
 /// <summary>
 /// The signing pipeline on the real servers, for one test class: its own signature queue (so test classes
@@ -106,21 +106,23 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
     public Task<HttpResponseMessage> SignAsync(Guid petitionId, Signer signer) =>
         Client.PostAsJsonAsync($"/api/petitions/{petitionId}/signatures", signer);
 
-    /// <summary>Rows, totals and duplicates of one petition, straight from PostgreSQL.</summary>
+    /// <summary>Valid (counted) rows, totals, duplicates and struck-out rows of one petition, straight from PostgreSQL.</summary>
     public static async Task<StoredCounts> CountsAsync(Guid petitionId)
     {
         await using var connection = TestServers.Connect(Database);
         return await connection.QuerySingleAsync<StoredCounts>("""
             SELECT
-              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId) AS Rows,
+              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NULL) AS Rows,
               (SELECT coalesce(max(total), 0) FROM petition_totals WHERE petition_id = @petitionId) AS Total,
               (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @petitionId) AS CountrySum,
               (SELECT count(*)
                  FROM (SELECT country, total FROM petition_country_totals WHERE petition_id = @petitionId) t
-                 FULL JOIN (SELECT country, count(*) AS n FROM signatures WHERE petition_id = @petitionId GROUP BY country) s USING (country)
-                WHERE t.total IS DISTINCT FROM s.n) AS CountryMismatches,
+                 FULL JOIN (SELECT country, count(*) AS n FROM signatures
+                            WHERE petition_id = @petitionId AND invalidated_by IS NULL GROUP BY country) s USING (country)
+                WHERE coalesce(t.total, 0) <> coalesce(s.n, 0)) AS CountryMismatches,
               (SELECT count(*) FROM signature_duplicates WHERE petition_id = @petitionId) AS Duplicates,
-              (SELECT count(DISTINCT dedup_key) FROM signatures WHERE petition_id = @petitionId) AS DistinctSigners
+              (SELECT count(DISTINCT dedup_key) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NULL) AS DistinctSigners,
+              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NOT NULL) AS Invalidated
             """, new { petitionId });
     }
 
