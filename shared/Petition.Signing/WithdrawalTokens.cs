@@ -27,7 +27,8 @@ public sealed class WithdrawalTokens
     /// <summary>True when the token was made for this signature; compared in constant time.</summary>
     public bool Verify(Guid signatureId, string? token)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > 64) return false;
+        // TryDecode throws (not returns false) on characters outside the alphabet, so check them first.
+        if (string.IsNullOrEmpty(token) || token.Length > 64 || !Base64Url.IsValid(token)) return false;
         var supplied = new byte[48];
         if (!Base64Url.TryDecodeFromChars(token, supplied, out var length) || length != 32) return false;
         return CryptographicOperations.FixedTimeEquals(supplied.AsSpan(0, length), Mac(signatureId));

@@ -99,6 +99,7 @@ public sealed class StrikeOutAndPrivacyTests(SystemWithCounter system) : IClassF
 
         Assert.Equal(HttpStatusCode.Forbidden, (await WithdrawAsync(id, token[..^2] + "AA")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await WithdrawAsync(Guid.NewGuid(), token)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await WithdrawAsync(id, "not a token!")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await WithdrawAsync(id, token)).StatusCode);
         await system.CounterShowsAsync(petition, 1);
         await PetitionSystem.AssertStoredExactlyAsync(petition, 1);

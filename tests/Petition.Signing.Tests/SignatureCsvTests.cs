@@ -51,4 +51,22 @@ public sealed class SignatureCsvTests
         Assert.Equal(2, Read("name,email,country\nA,a@x.org,GB\nB,b@x.org,GB\n", maxRows: 2).Count);
         Assert.Throws<FormatException>(() => Read("name,email,country\nA,a@x.org,GB\nB,b@x.org,GB\nC,c@x.org,GB\n", maxRows: 2));
     }
+
+    [Theory]
+    [InlineData("=SUM(A1:A9)", "'=SUM(A1:A9)")]
+    [InlineData("+44 20 7946 0000", "'+44 20 7946 0000")]
+    [InlineData("-2+3", "'-2+3")]
+    [InlineData("@cmd", "'@cmd")]
+    [InlineData("\t=1", "'\t=1")]
+    [InlineData("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"")]
+    [InlineData("Ada, Countess", "\"Ada, Countess\"")]
+    [InlineData("Line\nbreak", "\"Line\nbreak\"")]
+    [InlineData("O'Brien-Ng", "O'Brien-Ng")]
+    [InlineData(null, "")]
+    public void Export_cells_cannot_start_a_formula_and_are_quoted_when_needed(string? value, string cell) =>
+        Assert.Equal(cell, SignatureCsv.Cell(value));
+
+    [Fact]
+    public void An_export_line_joins_safe_cells_and_ends_in_crlf() =>
+        Assert.Equal("a,'=b,\"c,d\"\r\n", SignatureCsv.Line("a", "=b", "c,d"));
 }

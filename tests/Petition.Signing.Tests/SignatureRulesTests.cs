@@ -54,6 +54,8 @@ public sealed class SignatureRulesTests
     [InlineData("🌻🌻", "Name must contain at least one letter.")]
     [InlineData("12345", "Name must contain at least one letter.")]
     [InlineData("Ada\u0000Lovelace", "Name must not contain control characters.")]
+    [InlineData("=cmd|' /C calc'!A0", "Name must not start with =, +, - or @.")]
+    [InlineData("@Ada", "Name must not start with =, +, - or @.")]
     [InlineData("Ada\u0007", "Name must not contain control characters.")]
     public void Invalid_names_are_rejected_with_a_reason(string? name, string message) =>
         Assert.Equal([message], Validate(name).Errors["name"]);
