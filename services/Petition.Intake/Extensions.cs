@@ -38,7 +38,7 @@ internal static class Extensions
         services.AddSingleton<AccessLists>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessLists>());
         services.AddSingleton<IApiKeyValidator>(sp => sp.GetRequiredService<AccessLists>());
-        services.AddSingleton<TotalsAnnouncer>();
+        services.AddSingleton<ChangeAnnouncer>();
         services.AddHealthChecks()
             .AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddCheck<AccessListsHealthCheck>("access-lists", tags: [ServiceDefaultsExtensions.ReadyTag]);

@@ -35,6 +35,9 @@ internal static class Extensions
             .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         services.AddPetitionBus(builder.Configuration, bus =>
-            bus.AddConsumer<StoreSignaturesConsumer, StoreSignaturesConsumerDefinition>());
+        {
+            bus.AddConsumer<StoreSignaturesConsumer, StoreSignaturesConsumerDefinition>();
+            bus.AddConsumer<ForgetSignersConsumer, ForgetSignersConsumerDefinition>();
+        });
     }
 }

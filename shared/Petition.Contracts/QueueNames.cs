@@ -5,4 +5,7 @@ public static class QueueNames
 {
     /// <summary>The durable queue of <see cref="StoreSignatures"/> commands, consumed by the workers.</summary>
     public const string StoreSignatures = "store-signatures";
+
+    /// <summary>The durable queue of <see cref="ForgetSigners"/> commands, consumed by the workers.</summary>
+    public const string ForgetSigners = "forget-signers";
 }

@@ -16,10 +16,24 @@ public static class CanonicalEmail
     public static string Of(string email) =>
         email.Trim().Normalize(NormalizationForm.FormC).ToLowerInvariant();
 
-    /// <summary>The canonical domain of an email (or of a domain an admin typed, with or without the @).</summary>
+    /// <summary>
+    /// The canonical domain of an email (or of a domain an admin typed, with or without the @), in its ASCII
+    /// (IDNA, UTS 46) form, so "münchen.de" and "xn--mnchen-3ya.de", or full-width letters and plain ones,
+    /// name one domain to block lists and strike-outs.
+    /// </summary>
     public static string DomainOf(string emailOrDomain)
     {
         var canonical = Of(emailOrDomain);
-        return canonical[(canonical.LastIndexOf('@') + 1)..].TrimEnd('.');
+        var domain = canonical[(canonical.LastIndexOf('@') + 1)..].TrimEnd('.');
+        try
+        {
+            return Idna.GetAscii(domain).ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            return domain; // not a valid IDN: compared as typed
+        }
     }
+
+    private static readonly System.Globalization.IdnMapping Idna = new() { UseStd3AsciiRules = false, AllowUnassigned = true };
 }

@@ -8,8 +8,11 @@ namespace Petition.Storage;
 /// <summary>What a strike-out covers: one petition, narrowed by any of an address range, an email domain and a time window.</summary>
 public sealed record InvalidationCriteria(Guid PetitionId, IPNetwork? AddressRange, string? EmailDomain, DateTimeOffset? From, DateTimeOffset? To);
 
-/// <summary>The outcome of an admin change to stored signatures: its audit entry, how many rows, and the new totals.</summary>
-public sealed record AdministrationOutcome(long AuditId, long Affected, IReadOnlyList<PetitionTotalsChanged> Totals);
+/// <summary>
+/// The outcome of a change to stored signatures: its audit entry (0 for a signer's own withdrawal), how many
+/// rows, the new totals, and the signers removed (to drop from the dedup cache).
+/// </summary>
+public sealed record AdministrationOutcome(long AuditId, long Affected, IReadOnlyList<PetitionTotalsChanged> Totals, IReadOnlyList<SignerToForget> Removed);
 
 /// <summary>What happened to a withdrawal.</summary>
 public enum WithdrawalResult
@@ -37,71 +40,62 @@ public sealed record ExportedSignature(
 public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
 {
     /// <summary>Marks the matching, still valid signatures invalid; audited with who and the criteria.</summary>
-    public async Task<AdministrationOutcome> InvalidateAsync(InvalidationCriteria criteria, string actor, CancellationToken cancellationToken)
+    public Task<AdministrationOutcome> InvalidateAsync(InvalidationCriteria criteria, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(criteria);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var details = new
-        {
-            AddressRange = criteria.AddressRange?.ToString(), criteria.EmailDomain, criteria.From, criteria.To,
-        };
-        var auditId = await AdminAudit.RecordAsync(connection, transaction, actor, "invalidation", criteria.PetitionId, details, 0, cancellationToken);
-        var affected = await StopCountingAsync(connection, transaction, """
-            UPDATE signatures SET invalidated_by = @audit
-            WHERE petition_id = @petition AND invalidated_by IS NULL
-              AND (@range::cidr IS NULL OR client_address <<= @range::cidr)
-              AND (@domain::text IS NULL OR email_domain = @domain::text)
-              AND (@from::timestamptz IS NULL OR submitted_at >= @from::timestamptz)
-              AND (@to::timestamptz IS NULL OR submitted_at < @to::timestamptz)
-            RETURNING petition_id, country
-            """, p =>
-        {
-            p.AddWithValue("audit", auditId);
-            p.AddWithValue("petition", criteria.PetitionId);
-            p.AddWithValue("range", NpgsqlDbType.Cidr, criteria.AddressRange is { } range ? range : DBNull.Value);
-            p.AddWithValue("domain", NpgsqlDbType.Text, (object?)criteria.EmailDomain ?? DBNull.Value);
-            p.AddWithValue("from", NpgsqlDbType.TimestampTz, (object?)criteria.From ?? DBNull.Value);
-            p.AddWithValue("to", NpgsqlDbType.TimestampTz, (object?)criteria.To ?? DBNull.Value);
-        }, cancellationToken);
-        return await FinishAsync(connection, transaction, auditId, affected, cancellationToken);
+        var details = new { AddressRange = criteria.AddressRange?.ToString(), criteria.EmailDomain, criteria.From, criteria.To };
+        return InTransactionAsync(actor, "invalidation", criteria.PetitionId, details, (connection, transaction, auditId) =>
+            StopCountingAsync(connection, transaction, """
+                UPDATE signatures SET invalidated_by = @audit
+                WHERE petition_id = @petition AND invalidated_by IS NULL
+                  AND (@range::cidr IS NULL OR client_address <<= @range::cidr)
+                  -- The domain or any subdomain of it.
+                  AND (@domain::text IS NULL OR email_domain = @domain::text OR right(email_domain, length(@domain::text) + 1) = '.' || @domain::text)
+                  AND (@from::timestamptz IS NULL OR submitted_at >= @from::timestamptz)
+                  AND (@to::timestamptz IS NULL OR submitted_at < @to::timestamptz)
+                RETURNING petition_id, country, true AS counted, signature_id, dedup_key
+                """, p =>
+            {
+                p.AddWithValue("audit", auditId);
+                p.AddWithValue("petition", criteria.PetitionId);
+                p.AddWithValue("range", NpgsqlDbType.Cidr, criteria.AddressRange is { } range ? range : DBNull.Value);
+                p.AddWithValue("domain", NpgsqlDbType.Text, (object?)criteria.EmailDomain ?? DBNull.Value);
+                p.AddWithValue("from", NpgsqlDbType.TimestampTz, (object?)criteria.From ?? DBNull.Value);
+                p.AddWithValue("to", NpgsqlDbType.TimestampTz, (object?)criteria.To ?? DBNull.Value);
+            }, removes: false, cancellationToken), cancellationToken);
     }
 
-    /// <summary>Removes one signature at its signer's request. Not audited by name: the signer acted, not an admin.</summary>
-    public async Task<(WithdrawalResult Result, IReadOnlyList<PetitionTotalsChanged> Totals)> WithdrawAsync(Guid signatureId, CancellationToken cancellationToken)
+    /// <summary>Removes one signature at its signer's request. Not audited: the signer acted, not an admin.</summary>
+    public async Task<(WithdrawalResult Result, AdministrationOutcome Outcome)> WithdrawAsync(Guid signatureId, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var affected = await StopCountingAsync(connection, transaction, """
-            DELETE FROM signatures WHERE signature_id = @id RETURNING petition_id, country, invalidated_by
-            """, p => p.AddWithValue("id", signatureId), cancellationToken, includesInvalid: true);
-        if (affected.Deleted > 0)
+        var repeat = false;
+        var outcome = await InTransactionAsync(null, "withdrawal", null, null, async (connection, transaction, _) =>
         {
-            var outcome = await FinishAsync(connection, transaction, 0, affected, cancellationToken);
-            return (WithdrawalResult.Withdrawn, outcome.Totals);
-        }
+            var affected = await StopCountingAsync(connection, transaction, """
+                DELETE FROM signatures WHERE signature_id = @id
+                RETURNING petition_id, country, invalidated_by IS NULL AS counted, signature_id, dedup_key
+                """, p => p.AddWithValue("id", signatureId), removes: true, cancellationToken);
+            if (affected.Changed == 0)
+            {
+                await using var duplicate = new NpgsqlCommand("DELETE FROM signature_duplicates WHERE signature_id = @id", connection, transaction);
+                duplicate.Parameters.AddWithValue("id", signatureId);
+                repeat = await duplicate.ExecuteNonQueryAsync(cancellationToken) > 0;
+            }
 
-        await using var repeat = new NpgsqlCommand("DELETE FROM signature_duplicates WHERE signature_id = @id", connection, transaction);
-        repeat.Parameters.AddWithValue("id", signatureId);
-        var removed = await repeat.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return (removed > 0 ? WithdrawalResult.RepeatRemoved : WithdrawalResult.NotStored, []);
+            return affected;
+        }, cancellationToken);
+        return (outcome.Affected > 0 ? WithdrawalResult.Withdrawn : repeat ? WithdrawalResult.RepeatRemoved : WithdrawalResult.NotStored, outcome);
     }
 
     /// <summary>Removes every signature of one signer (by dedup key), on every petition; audited without the email.</summary>
-    public async Task<AdministrationOutcome> EraseAsync(byte[] dedupKey, string actor, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var auditId = await AdminAudit.RecordAsync(connection, transaction, actor, "erasure", null, new { }, 0, cancellationToken);
-        // Through petitions, so each lookup uses the (petition, dedup key) unique index.
-        var affected = await StopCountingAsync(connection, transaction, """
-            DELETE FROM signatures s USING petitions p
-            WHERE s.petition_id = p.petition_id AND s.dedup_key = @key
-            RETURNING s.petition_id, s.country, s.invalidated_by
-            """, p => p.AddWithValue("key", dedupKey), cancellationToken, includesInvalid: true);
-        return await FinishAsync(connection, transaction, auditId, affected, cancellationToken);
-    }
+    public Task<AdministrationOutcome> EraseAsync(byte[] dedupKey, string actor, CancellationToken cancellationToken) =>
+        InTransactionAsync(actor, "erasure", null, new { }, (connection, transaction, _) =>
+            // Through petitions, so each lookup uses the (petition, dedup key) unique index.
+            StopCountingAsync(connection, transaction, """
+                DELETE FROM signatures s USING petitions p
+                WHERE s.petition_id = p.petition_id AND s.dedup_key = @key
+                RETURNING s.petition_id, s.country, s.invalidated_by IS NULL AS counted, s.signature_id, s.dedup_key
+                """, p => p.AddWithValue("key", dedupKey), removes: true, cancellationToken), cancellationToken);
 
     /// <summary>A petition's signatures, oldest first, streamed; contact emails (encrypted) only for consenting, valid signers.</summary>
     public async IAsyncEnumerable<ExportedSignature> ExportAsync(Guid petitionId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -122,18 +116,53 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
         }
     }
 
-    private sealed record Affected(long Deleted, long Counted, Guid[] Petitions);
+    private sealed record Affected(Guid[] Petitions, long Changed, IReadOnlyList<SignerToForget> Removed);
 
-    // Runs the change (which returns petition_id, country[, invalidated_by] of each row it took out) and
-    // subtracts the rows that were counted from the totals.
+    // One transaction with its audit entry (when an admin acts), retried when PostgreSQL aborts it for a
+    // deadlock or a serialisation failure: two admin changes can meet on the same rows in either order.
+    private async Task<AdministrationOutcome> InTransactionAsync(
+        string? actor, string action, Guid? petitionId, object? details,
+        Func<NpgsqlConnection, NpgsqlTransaction, long, Task<Affected>> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var auditId = actor is null ? 0 : await AdminAudit.RecordAsync(connection, transaction, actor, action, petitionId, details!, 0, cancellationToken);
+                var affected = await change(connection, transaction, auditId);
+                if (auditId > 0)
+                {
+                    await using var audit = new NpgsqlCommand("UPDATE admin_audit SET affected = @affected WHERE audit_id = @id", connection, transaction);
+                    audit.Parameters.AddWithValue("affected", affected.Changed);
+                    audit.Parameters.AddWithValue("id", auditId);
+                    await audit.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                var totals = await TotalsReader.ReadInAsync(connection, transaction, affected.Petitions, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return new AdministrationOutcome(auditId, affected.Changed, totals, affected.Removed);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < 3)
+            {
+                await Task.Delay(50 * attempt, cancellationToken);
+            }
+        }
+    }
+
+    // Runs the change, which returns (petition_id, country, counted, signature_id, dedup_key) of each row it
+    // took out, subtracts the counted ones from the totals and, for removals, keeps a tombstone of each id.
     private static async Task<Affected> StopCountingAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string change, Action<NpgsqlParameterCollection> parameters,
-        CancellationToken cancellationToken, bool includesInvalid = false)
+        bool removes, CancellationToken cancellationToken)
     {
-        var counted = includesInvalid ? "SELECT petition_id, country FROM changed WHERE invalidated_by IS NULL" : "SELECT petition_id, country FROM changed";
+        var tombstones = removes
+            ? ", tombstones AS (INSERT INTO signature_removals (signature_id) SELECT signature_id FROM changed ON CONFLICT DO NOTHING)"
+            : "";
         await using var command = new NpgsqlCommand($$"""
             WITH changed AS ({{change}}),
-            counted AS ({{counted}}),
+            counted AS (SELECT petition_id, country FROM changed WHERE counted),
             by_country AS (
                 INSERT INTO petition_country_totals AS t (petition_id, country, total)
                 SELECT petition_id, country, -count(*) FROM counted GROUP BY petition_id, country ORDER BY petition_id, country
@@ -142,29 +171,17 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
                 INSERT INTO petition_totals AS t (petition_id, total, version)
                 SELECT petition_id, -count(*), 1 FROM counted GROUP BY petition_id ORDER BY petition_id
                 ON CONFLICT (petition_id) DO UPDATE SET total = t.total + excluded.total, version = t.version + 1
-            )
-            SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM counted),
-                   (SELECT coalesce(array_agg(DISTINCT petition_id), '{}') FROM counted)
+            ){{tombstones}}
+            SELECT (SELECT coalesce(array_agg(DISTINCT petition_id), '{}') FROM counted),
+                   (SELECT coalesce(array_agg(petition_id ORDER BY signature_id), '{}') FROM changed),
+                   (SELECT coalesce(array_agg(dedup_key ORDER BY signature_id), '{}') FROM changed)
             """, connection, transaction);
         parameters(command.Parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new Affected(reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<Guid[]>(2));
-    }
-
-    private static async Task<AdministrationOutcome> FinishAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, long auditId, Affected affected, CancellationToken cancellationToken)
-    {
-        if (auditId > 0)
-        {
-            await using var audit = new NpgsqlCommand("UPDATE admin_audit SET affected = @affected WHERE audit_id = @id", connection, transaction);
-            audit.Parameters.AddWithValue("affected", affected.Deleted);
-            audit.Parameters.AddWithValue("id", auditId);
-            await audit.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var totals = await TotalsReader.ReadInAsync(connection, transaction, affected.Petitions, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new AdministrationOutcome(auditId, affected.Deleted, totals);
+        var petitions = reader.GetFieldValue<Guid[]>(1);
+        var keys = reader.GetFieldValue<byte[][]>(2);
+        // Struck-out signers stay taken (their rows stay); removed ones are to be forgotten everywhere.
+        return new Affected(reader.GetFieldValue<Guid[]>(0), petitions.Length, removes ? [.. petitions.Select((p, i) => new SignerToForget(p, keys[i]))] : []);
     }
 }

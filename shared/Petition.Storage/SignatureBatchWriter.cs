@@ -120,8 +120,10 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
                        client_address, email_domain, contact_email
                 FROM signature_staging s
                 -- Redis says "taken" only for committed signers; PostgreSQL confirms it (after a restore, say).
-                WHERE NOT known_duplicate
-                   OR NOT EXISTS (SELECT 1 FROM signatures x WHERE x.petition_id = s.petition_id AND x.dedup_key = s.dedup_key)
+                WHERE (NOT known_duplicate
+                       OR NOT EXISTS (SELECT 1 FROM signatures x WHERE x.petition_id = s.petition_id AND x.dedup_key = s.dedup_key))
+                  -- Withdrawn or erased since this batch was first stored: a redelivery must not bring it back.
+                  AND NOT EXISTS (SELECT 1 FROM signature_removals r WHERE r.signature_id = s.signature_id)
                 ORDER BY petition_id, dedup_key, submitted_at, signature_id
                 ON CONFLICT DO NOTHING
                 RETURNING petition_id, country, submitted_at
@@ -145,6 +147,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             INSERT INTO signature_duplicates (signature_id, petition_id)
             SELECT s.signature_id, s.petition_id FROM signature_staging s
             WHERE NOT EXISTS (SELECT 1 FROM signatures x WHERE x.signature_id = s.signature_id)
+              AND NOT EXISTS (SELECT 1 FROM signature_removals r WHERE r.signature_id = s.signature_id)
             ON CONFLICT DO NOTHING
             """));
         // Absolute totals for every petition in the batch, even one this attempt added nothing to, so a

@@ -11,29 +11,34 @@ public sealed class SignatureRetention(NpgsqlDataSource dataSource)
 {
     private const int RowsPerStep = 10_000;
 
-    /// <summary>Anonymises every petition closed before <paramref name="closedBefore"/>; returns the rows changed.</summary>
-    public async Task<long> AnonymiseClosedBeforeAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken)
+    /// <summary>Petitions closed before <paramref name="closedBefore"/> and not yet marked anonymised.</summary>
+    public async Task<IReadOnlyList<Guid>> DueAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken)
     {
         var petitions = new List<Guid>();
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var due = new NpgsqlCommand("""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var due = new NpgsqlCommand("""
             SELECT petition_id FROM petitions
             WHERE anonymised_at IS NULL AND coalesce(closed_at, closes_at) < @before
-            """, connection))
-        {
-            due.Parameters.AddWithValue("before", closedBefore);
-            await using var reader = await due.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) petitions.Add(reader.GetGuid(0));
-        }
+            """, connection);
+        due.Parameters.AddWithValue("before", closedBefore);
+        await using var reader = await due.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) petitions.Add(reader.GetGuid(0));
+        return petitions;
+    }
 
-        long changed = 0;
-        foreach (var petition in petitions) changed += await AnonymiseAsync(petition, cancellationToken);
-        return changed;
+    /// <summary>Marks a petition done, once its rows and anything else holding its signers (the dedup cache) are cleared.</summary>
+    public async Task MarkAnonymisedAsync(Guid petition, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var done = new NpgsqlCommand("UPDATE petitions SET anonymised_at = now() WHERE petition_id = @petition", connection);
+        done.Parameters.AddWithValue("petition", petition);
+        await done.ExecuteNonQueryAsync(cancellationToken);
     }
 
     // In steps of RowsPerStep along the (petition, dedup key) index, each its own short statement, so a
     // 10-million-row petition holds no long lock. A row's new key may sort later and be met again: skipped.
-    private async Task<long> AnonymiseAsync(Guid petition, CancellationToken cancellationToken)
+    /// <summary>Anonymises one petition's signatures; returns the rows changed.</summary>
+    public async Task<long> AnonymiseAsync(Guid petition, CancellationToken cancellationToken)
     {
         long changed = 0;
         var after = Array.Empty<byte>();
@@ -62,9 +67,6 @@ public sealed class SignatureRetention(NpgsqlDataSource dataSource)
             changed += reader.GetInt64(2);
         }
 
-        await using var done = new NpgsqlCommand("UPDATE petitions SET anonymised_at = now() WHERE petition_id = @petition", connection);
-        done.Parameters.AddWithValue("petition", petition);
-        await done.ExecuteNonQueryAsync(cancellationToken);
         return changed;
     }
 }

@@ -61,12 +61,15 @@ public sealed class AccessTests(PetitionSystem system) : IClassFixture<PetitionS
             Assert.DoesNotContain(key.Split('_')[2], Convert.ToBase64String(stored), StringComparison.Ordinal);
         }
 
+        // A wrong secret under the live key's id is refused.
+        var secretStart = key.LastIndexOf('_') + 1;
+        var wrongSecret = key[..secretStart] + (key[secretStart] == 'A' ? 'B' : 'A') + key[(secretStart + 1)..];
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignAsync(intake, petition, wrongSecret, "203.0.113.3")).StatusCode);
+
         Assert.Equal(HttpStatusCode.NoContent, (await Admin(intake).DeleteAsync($"/api/admin/keys/{keyId}")).StatusCode);
         using var refused = await SignAsync(intake, petition, key, "203.0.113.2");
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
-        // A wrong secret under a real key id is refused the same way.
-        Assert.Equal(HttpStatusCode.Unauthorized, (await SignAsync(intake, petition, key[..^4] + "AAAA", "203.0.113.3")).StatusCode);
     }
 
     [Fact]
@@ -108,6 +111,11 @@ public sealed class AccessTests(PetitionSystem system) : IClassFixture<PetitionS
 
         Assert.Equal(HttpStatusCode.Forbidden, (await SignAsync(intake, petition, partner, "203.0.113.77")).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await SignAsync(intake, petition, partner, "203.0.114.77")).StatusCode);
+        // A subdomain, or the domain typed in full-width letters, is the same domain.
+        Assert.Equal(HttpStatusCode.Forbidden, (await SignAsync(intake, petition, partner, "198.51.100.3", Signer.Unique() with { Email = $"x@mx.{throwaway}" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await SignAsync(intake, petition, partner, "198.51.100.4", Signer.Unique() with { Email = $"x@\uFF54{throwaway[1..]}" })).StatusCode);
+        // A visitor address written IPv4-mapped is the same address.
+        Assert.Equal(HttpStatusCode.Forbidden, (await SignAsync(intake, petition, partner, "::ffff:203.0.113.79")).StatusCode);
         using var byDomain = await SignAsync(intake, petition, partner, "198.51.100.1", Signer.Unique() with { Email = $"x@{throwaway}" });
         Assert.Equal(HttpStatusCode.Forbidden, byDomain.StatusCode);
         Assert.Equal("application/problem+json", byDomain.Content.Headers.ContentType?.MediaType);

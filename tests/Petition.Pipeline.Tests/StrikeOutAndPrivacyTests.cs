@@ -86,6 +86,35 @@ public sealed class StrikeOutAndPrivacyTests(SystemWithCounter system) : IClassF
     }
 
     [Fact]
+    public async Task Strike_outs_while_batches_keep_committing_leave_totals_equal_to_the_valid_rows()
+    {
+        var petition = await system.CreatePetitionAsync();
+        var signing = Parallel.ForEachAsync(Enumerable.Range(0, 600), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            await system.SignForAsync(petition, Signer.Unique(i), i % 2 == 0 ? $"203.0.113.{i % 250}" : $"198.51.100.{i % 250}"));
+        var strikeOuts = 0;
+        while (!signing.IsCompleted)
+        {
+            await InvalidateAsync(petition, new { addressRange = "203.0.113.0/24" });
+            strikeOuts++;
+            await Task.Delay(100);
+        }
+
+        await signing;
+        StoredCounts counts = null!;
+        await PetitionSystem.WaitUntilAsync(async () => (counts = await PetitionSystem.CountsAsync(petition)).Rows + counts.Invalidated == 600,
+            TimeSpan.FromSeconds(60), "all 600 stored", () => counts.ToString());
+        counts = await PetitionSystem.CountsAsync(petition);
+        Assert.True(strikeOuts >= 2, $"only {strikeOuts} strike-outs ran during the signing");
+        Assert.Equal((counts.Rows, counts.Rows, 0L), (counts.Total, counts.CountrySum, counts.CountryMismatches));
+        await system.CounterShowsAsync(petition, counts.Rows);
+
+        // What was signed after the last one is struck out by one more; then exactly the other half counts.
+        await InvalidateAsync(petition, new { addressRange = "203.0.113.0/24" });
+        await PetitionSystem.AssertStoredExactlyAsync(petition, 300);
+        await system.CounterShowsAsync(petition, 300);
+    }
+
+    [Fact]
     public async Task A_signer_withdraws_with_the_token_from_signing_and_the_total_drops_exactly()
     {
         var petition = await system.CreatePetitionAsync();
@@ -97,11 +126,14 @@ public sealed class StrikeOutAndPrivacyTests(SystemWithCounter system) : IClassF
         var id = accepted.GetProperty("signatureId").GetGuid();
         var token = accepted.GetProperty("withdrawalToken").GetString()!;
 
-        Assert.Equal(HttpStatusCode.Forbidden, (await WithdrawAsync(id, token[..^2] + "AA")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await WithdrawAsync(id, (token[0] == 'A' ? 'B' : 'A') + token[1..])).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await WithdrawAsync(Guid.NewGuid(), token)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await WithdrawAsync(id, "not a token!")).StatusCode);
+        await PetitionSystem.WaitUntilAsync(async () => await RedisAsync("HLEN", petition) == "2", TimeSpan.FromSeconds(10), "both signers in the dedup cache");
         Assert.Equal(HttpStatusCode.NoContent, (await WithdrawAsync(id, token)).StatusCode);
         await system.CounterShowsAsync(petition, 1);
+        // Nothing outside PostgreSQL ties the withdrawn signer to the petition any more.
+        await PetitionSystem.WaitUntilAsync(async () => await RedisAsync("HLEN", petition) == "1", TimeSpan.FromSeconds(10), "the signer dropped from the dedup cache");
         await PetitionSystem.AssertStoredExactlyAsync(petition, 1);
         Assert.Equal(HttpStatusCode.NotFound, (await WithdrawAsync(id, token)).StatusCode);
 
@@ -180,6 +212,15 @@ public sealed class StrikeOutAndPrivacyTests(SystemWithCounter system) : IClassF
 
         await using var connection = TestServers.Connect(PetitionSystem.Database);
         await connection.ExecuteAsync("UPDATE petitions SET closed_at = now() - interval '31 days' WHERE petition_id = @old", new { old });
+        // 25,000 more rows (and their totals), so anonymisation goes through several steps of 10,000.
+        await connection.ExecuteAsync("""
+            INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at, client_address, email_domain)
+            SELECT gen_random_uuid(), @old, sha256(convert_to(i::text || @old::text, 'UTF8')), 'Paper signer ' || i, 'KR', '04524', 'offline', now(), '192.0.2.99', 'example.org'
+            FROM generate_series(1, 25000) i;
+            UPDATE petition_totals SET total = total + 25000, version = version + 1 WHERE petition_id = @old;
+            UPDATE petition_country_totals SET total = total + 25000 WHERE petition_id = @old AND country = 'KR';
+            """, new { old });
+        Assert.Equal("1", await RedisAsync("EXISTS", old));
         // A worker whose job runs every second and anonymises after 30 days.
         system.StartWorker(new Dictionary<string, string> { ["Retention:AnonymiseAfterDays"] = "30", ["Retention:Interval"] = "00:00:01" });
         await PetitionSystem.WaitUntilAsync(async () => await connection.QuerySingleAsync<bool>(
@@ -192,9 +233,26 @@ public sealed class StrikeOutAndPrivacyTests(SystemWithCounter system) : IClassF
             """;
         Assert.Equal(0, await connection.QuerySingleAsync<long>(Personal, new { petition = old }));
         Assert.Equal(3, await connection.QuerySingleAsync<long>(Personal, new { petition = recent }));
-        Assert.Equal(3, await connection.QuerySingleAsync<long>("SELECT count(*) FROM signatures WHERE petition_id = @old AND country = 'KR'", new { old }));
-        await PetitionSystem.AssertStoredExactlyAsync(old, 3);
+        Assert.Equal(25_003, await connection.QuerySingleAsync<long>("SELECT count(*) FROM signatures WHERE petition_id = @old AND country = 'KR'", new { old }));
+        await PetitionSystem.AssertStoredExactlyAsync(old, 25_003);
+        Assert.Equal("0", await RedisAsync("EXISTS", old));
         Assert.Equal(HttpStatusCode.OK, (await system.Counter.GetAsync($"/api/petitions/{old}/count")).StatusCode);
+    }
+
+    // The dedup cache's hash of a petition, read with redis-cli (installed with the server).
+    private static async Task<string> RedisAsync(string command, Guid petition)
+    {
+        var parts = TestServers.Redis.Split(',');
+        var port = parts[0].Split(':')[1];
+        var password = parts.First(p => p.StartsWith("password=", StringComparison.Ordinal))["password=".Length..];
+        var start = new System.Diagnostics.ProcessStartInfo("redis-cli", ["-h", "127.0.0.1", "-p", port, "--no-auth-warning", "-a", password, command, $"petition:{petition:N}:signers"])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output.Trim();
     }
 
     private async Task<JsonElement> InvalidateAsync(Guid petition, object criteria)

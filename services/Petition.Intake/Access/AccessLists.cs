@@ -63,12 +63,36 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
             }
         }
 
-        if (snapshot.Domains.Contains(emailDomain)) return "Signatures with email addresses at this domain are not accepted.";
-        if (snapshot.Emails.Contains(Convert.ToHexString(dedupKey))) return "Signatures with this email address are not accepted.";
+        // The domain and every parent of it: a block on throwaway.example covers mx.throwaway.example.
+        for (var domain = emailDomain; snapshot.Domains.Count > 0;)
+        {
+            if (snapshot.Domains.Contains(domain)) return "Signatures with email addresses at this domain are not accepted.";
+            var dot = domain.IndexOf('.', StringComparison.Ordinal);
+            if (dot < 0) break;
+            domain = domain[(dot + 1)..];
+        }
+
+        if (snapshot.Emails.Count > 0 && snapshot.Emails.Contains(Convert.ToHexString(dedupKey))) return "Signatures with this email address are not accepted.";
         return null;
     }
 
-    /// <summary>Reloads now (after a change made here, so it applies before the next periodic reload).</summary>
+    /// <summary>
+    /// Reloads after a change made here, so it applies before the next periodic reload. The change is
+    /// committed already: a failure here is logged, not thrown, and the periodic reload catches up.
+    /// </summary>
+    public async Task ReloadAfterChangeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReloadAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            LogFailed(logger, e.Message);
+        }
+    }
+
+    /// <summary>Reloads now.</summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
         await _reloading.WaitAsync(cancellationToken);

@@ -76,7 +76,7 @@ internal static class AdminApi
         var (presented, hash) = AccessLists.NewSecret(keyId);
         var record = new ApiKeyRecord(keyId, name!, body.Scope!, hash, body.PerMinute ?? DefaultPartnerPerMinute, DateTimeOffset.UtcNow, ApiKeyHandler.ActorOf(http.User), null);
         await repository.CreateKeyAsync(record, cancellationToken);
-        await access.ReloadAsync(cancellationToken);
+        await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.Created($"/api/admin/keys/{keyId}", new CreatedKey(keyId, record.Name, record.Scope, record.PerMinute, presented));
     }
 
@@ -89,7 +89,7 @@ internal static class AdminApi
     {
         if (!await repository.RevokeKeyAsync(keyId, ApiKeyHandler.ActorOf(http.User), cancellationToken))
             return Problems.Status(StatusCodes.Status404NotFound, "Key not found.", $"There is no live key {keyId}.");
-        await access.ReloadAsync(cancellationToken);
+        await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -124,7 +124,7 @@ internal static class AdminApi
         }
 
         await repository.CreateBlockAsync(block, cancellationToken);
-        await access.ReloadAsync(cancellationToken);
+        await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.Created($"/api/admin/blocks/{block.BlockId}", View(block));
     }
 
@@ -136,13 +136,13 @@ internal static class AdminApi
     {
         if (!await repository.DeleteBlockAsync(blockId, ApiKeyHandler.ActorOf(http.User), cancellationToken))
             return Problems.Status(StatusCodes.Status404NotFound, "Block not found.", $"There is no block {blockId}.");
-        await access.ReloadAsync(cancellationToken);
+        await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
     /// <summary>Strikes out a petition's signatures matching every criterion given (at least one); totals are pushed out.</summary>
     public static async Task<Results<Ok<InvalidationDone>, ProblemHttpResult>> InvalidateAsync(
-        Guid petitionId, HttpContext http, PetitionCatalog catalog, SignatureAdministration administration, TotalsAnnouncer announcer,
+        Guid petitionId, HttpContext http, PetitionCatalog catalog, SignatureAdministration administration, ChangeAnnouncer announcer,
         TotalsReader totals, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         if (catalog.Find(petitionId) is null) return Problems.PetitionNotFound(petitionId);
@@ -160,14 +160,14 @@ internal static class AdminApi
 
         var outcome = await administration.InvalidateAsync(
             new InvalidationCriteria(petitionId, range, domain, body.From, body.To), ApiKeyHandler.ActorOf(http.User), cancellationToken);
-        await announcer.AnnounceAsync(outcome.Totals, cancellationToken);
+        await announcer.AnnounceAsync(outcome, cancellationToken);
         var total = outcome.Totals.SingleOrDefault()?.Total ?? (await totals.ReadAsync(petitionId, cancellationToken))?.Total ?? 0;
         return TypedResults.Ok(new InvalidationDone(outcome.AuditId, outcome.Affected, total));
     }
 
     /// <summary>Removes every signature of one email, on every petition (a signer's request to be forgotten).</summary>
     public static async Task<Results<Ok<ErasureDone>, ProblemHttpResult>> EraseAsync(
-        HttpContext http, SigningKeys keys, SignatureAdministration administration, TotalsAnnouncer announcer,
+        HttpContext http, SigningKeys keys, SignatureAdministration administration, ChangeAnnouncer announcer,
         IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<Erase>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
@@ -175,7 +175,7 @@ internal static class AdminApi
         if (body.Email is null || !SignatureRules.Validate(new SignatureForm("x", body.Email, "GB", null)).IsValid)
             return Problems.Field("email", "A valid email address is required.");
         var outcome = await administration.EraseAsync(keys.Dedup.KeyFor(body.Email), ApiKeyHandler.ActorOf(http.User), cancellationToken);
-        await announcer.AnnounceAsync(outcome.Totals, cancellationToken);
+        await announcer.AnnounceAsync(outcome, cancellationToken);
         return TypedResults.Ok(new ErasureDone(outcome.AuditId, outcome.Affected, [.. outcome.Totals.Select(t => t.PetitionId)]));
     }
 
@@ -202,7 +202,8 @@ internal static class AdminApi
             await foreach (var s in administration.ExportAsync(petitionId, cancellationToken))
             {
                 if (s.ContactEmail is null) continue;
-                await writer.WriteAsync(SignatureCsv.Line(s.Name, keys.Contact.Unprotect(s.ContactEmail), s.Country));
+                // A row that does not open (another key, altered data) is marked, not allowed to cut the export short.
+                await writer.WriteAsync(SignatureCsv.Line(s.Name, keys.Contact.TryUnprotect(s.ContactEmail, s.SignatureId) ?? "(cannot be decrypted)", s.Country));
             }
         });
 
@@ -216,7 +217,14 @@ internal static class AdminApi
     private static System.Net.IPNetwork? ParseRange(string value)
     {
         value = value.Trim();
-        if (System.Net.IPNetwork.TryParse(value, out var network)) return network;
+        if (System.Net.IPNetwork.TryParse(value, out var network))
+        {
+            // Signer addresses are kept as IPv4, so a range written IPv4-mapped (::ffff:a.b.c.d/n) is made IPv4 too.
+            return network.BaseAddress.IsIPv4MappedToIPv6 && network.PrefixLength >= 96
+                ? new System.Net.IPNetwork(network.BaseAddress.MapToIPv4(), network.PrefixLength - 96)
+                : network;
+        }
+
         if (!IPAddress.TryParse(value, out var address)) return null;
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
         return new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);

@@ -152,12 +152,12 @@ internal static class SignaturesApi
 
     /// <summary>The signer withdraws, with the token they got at signing; the totals drop at once and are pushed out.</summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> WithdrawAsync(
-        Guid signatureId, HttpContext http, SigningKeys keys, SignatureAdministration administration, TotalsAnnouncer announcer, CancellationToken cancellationToken)
+        Guid signatureId, HttpContext http, SigningKeys keys, SignatureAdministration administration, ChangeAnnouncer announcer, CancellationToken cancellationToken)
     {
         if (!keys.Withdrawal.Verify(signatureId, http.Request.Headers[WithdrawalTokenHeader].ToString()))
             return Problems.Status(StatusCodes.Status403Forbidden, "Withdrawal refused.", $"The {WithdrawalTokenHeader} header must hold the token given when this signature was accepted.");
 
-        var (result, totals) = await administration.WithdrawAsync(signatureId, cancellationToken);
+        var (result, outcome) = await administration.WithdrawAsync(signatureId, cancellationToken);
         if (result == WithdrawalResult.NotStored)
         {
             // Either still in the queue (stored within a second or so) or already withdrawn.
@@ -166,7 +166,7 @@ internal static class SignaturesApi
                 "This signature is not stored: it is still on its way (retry in a moment) or was already withdrawn.");
         }
 
-        await announcer.AnnounceAsync(totals, cancellationToken);
+        await announcer.AnnounceAsync(outcome, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -194,22 +194,26 @@ internal static class SignaturesApi
     }
 
     private static AcceptedSignature Accept(
-        ValidSignature valid, Guid petitionId, SignatureSource source, System.Net.IPAddress? address, SigningKeys keys, TimeProvider clock) => new()
+        ValidSignature valid, Guid petitionId, SignatureSource source, System.Net.IPAddress? address, SigningKeys keys, TimeProvider clock)
     {
-        SignatureId = Guid.CreateVersion7(),
-        PetitionId = petitionId,
-        DedupKey = keys.Dedup.KeyFor(valid.Email),
-        ClientAddress = address?.ToString(),
-        EmailDomain = valid.EmailDomain,
-        // The email itself only for a signer who agreed to be contacted, and then only encrypted.
-        ContactEmail = valid.ContactConsent ? keys.Contact.Protect(CanonicalEmail.Of(valid.Email)) : null,
-        Name = valid.Name,
-        Country = valid.Country,
-        PostalCode = valid.PostalCode,
-        Source = source,
-        SubmittedAt = clock.GetUtcNow(),
-        TraceParent = Activity.Current?.Id,
-    };
+        var signatureId = Guid.CreateVersion7();
+        return new AcceptedSignature
+        {
+            SignatureId = signatureId,
+            PetitionId = petitionId,
+            DedupKey = keys.Dedup.KeyFor(valid.Email),
+            ClientAddress = address?.ToString(),
+            EmailDomain = valid.EmailDomain,
+            // The email itself only for a signer who agreed to be contacted, and then only encrypted.
+            ContactEmail = valid.ContactConsent ? keys.Contact.Protect(CanonicalEmail.Of(valid.Email), signatureId) : null,
+            Name = valid.Name,
+            Country = valid.Country,
+            PostalCode = valid.PostalCode,
+            Source = source,
+            SubmittedAt = clock.GetUtcNow(),
+            TraceParent = Activity.Current?.Id,
+        };
+    }
 
     private sealed record ParsedRow(int Row, int? Line, SignatureForm? Form, IReadOnlyDictionary<string, string[]>? TypeErrors);
 

@@ -36,7 +36,8 @@ internal sealed record SigningClient(IPAddress? Address, Guid? PartnerKeyId, int
             foreach (var proxy in proxies)
             {
                 if (System.Net.IPNetwork.TryParse(proxy, out var network)) forwarded.KnownIPNetworks.Add(network);
-                else forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+                else if (IPAddress.TryParse(proxy, out var address)) forwarded.KnownProxies.Add(address);
+                else throw new InvalidOperationException($"RateLimits:TrustedProxies: '{proxy}' is neither an address nor a CIDR range without host bits (10.0.0.0/8, not 10.0.0.1/8).");
             }
         });
     }

@@ -22,6 +22,12 @@ public interface IDedupCache
     /// <summary>Records committed signatures as the owners of their signers, in one round trip.</summary>
     Task RecordAsync(IReadOnlyList<DedupClaim> committed);
 
+    /// <summary>Drops signers (withdrawn or erased) from the cache, in one round trip.</summary>
+    Task ForgetAsync(IReadOnlyList<(Guid PetitionId, byte[] DedupKey)> signers);
+
+    /// <summary>Drops every signer of a petition (anonymised).</summary>
+    Task ForgetPetitionAsync(Guid petitionId);
+
     /// <summary>Round-trip time to the cache; throws when unreachable.</summary>
     Task<TimeSpan> PingAsync();
 }

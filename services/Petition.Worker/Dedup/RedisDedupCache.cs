@@ -25,6 +25,13 @@ public sealed class RedisDedupCache : IDedupCache, IDisposable
         return #KEYS
         """;
 
+    private const string ForgetScript = """
+        for i = 1, #KEYS do
+          redis.call('HDEL', KEYS[i], ARGV[i])
+        end
+        return #KEYS
+        """;
+
     private readonly ConnectionMultiplexer _redis;
 
     public RedisDedupCache(string configuration)
@@ -51,6 +58,12 @@ public sealed class RedisDedupCache : IDedupCache, IDisposable
         return _redis.GetDatabase().ScriptEvaluateAsync(RecordScript, keys, values);
     }
 
+    public Task ForgetAsync(IReadOnlyList<(Guid PetitionId, byte[] DedupKey)> signers) =>
+        _redis.GetDatabase().ScriptEvaluateAsync(ForgetScript,
+            [.. signers.Select(s => (RedisKey)SignersOf(s.PetitionId))], [.. signers.Select(s => (RedisValue)s.DedupKey)]);
+
+    public Task ForgetPetitionAsync(Guid petitionId) => _redis.GetDatabase().KeyDeleteAsync(SignersOf(petitionId));
+
     public Task<TimeSpan> PingAsync() => _redis.GetDatabase().PingAsync();
 
     public void Dispose() => _redis.Dispose();
@@ -61,11 +74,13 @@ public sealed class RedisDedupCache : IDedupCache, IDisposable
         var values = new RedisValue[claims.Count * 2];
         for (var i = 0; i < claims.Count; i++)
         {
-            keys[i] = $"petition:{claims[i].PetitionId:N}:signers";
+            keys[i] = SignersOf(claims[i].PetitionId);
             values[2 * i] = claims[i].DedupKey;
             values[2 * i + 1] = claims[i].SignatureId.ToByteArray();
         }
 
         return (keys, values);
     }
+
+    private static string SignersOf(Guid petitionId) => $"petition:{petitionId:N}:signers";
 }

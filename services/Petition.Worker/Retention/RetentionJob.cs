@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Petition.Storage;
+using Petition.Worker.Dedup;
 
 namespace Petition.Worker.Retention;
 
@@ -20,7 +20,7 @@ public sealed class RetentionOptions
 /// addresses (see <see cref="SignatureRetention"/>). Every worker runs it; the work is idempotent.
 /// </summary>
 public sealed partial class RetentionJob(
-    SignatureRetention retention, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionJob> logger) : BackgroundService
+    SignatureRetention retention, IDedupCache cache, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionJob> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -30,11 +30,19 @@ public sealed partial class RetentionJob(
             try
             {
                 var before = clock.GetUtcNow() - TimeSpan.FromDays(options.Value.AnonymiseAfterDays);
-                var rows = await retention.AnonymiseClosedBeforeAsync(before, stoppingToken);
-                if (rows > 0) LogAnonymised(logger, rows, options.Value.AnonymiseAfterDays);
+                foreach (var petition in await retention.DueAsync(before, stoppingToken))
+                {
+                    var rows = await retention.AnonymiseAsync(petition, stoppingToken);
+                    // The dedup cache still ties keyed email hashes to the petition: dropped before the mark.
+                    await cache.ForgetPetitionAsync(petition);
+                    await retention.MarkAnonymisedAsync(petition, stoppingToken);
+                    LogAnonymised(logger, rows, options.Value.AnonymiseAfterDays);
+                }
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // Whatever failed (PostgreSQL, Redis), the worker keeps storing; the next run finishes the job,
+                // since a petition is marked anonymised only once its rows and its cache entries are gone.
                 LogFailed(logger, e.Message);
             }
         }
