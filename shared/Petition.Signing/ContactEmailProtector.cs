@@ -18,13 +18,7 @@ public sealed class ContactEmailProtector
     private readonly byte[] _key;
 
     /// <summary>Creates a protector; the secret must be at least 16 bytes of UTF-8.</summary>
-    public ContactEmailProtector(string secret)
-    {
-        ArgumentNullException.ThrowIfNull(secret);
-        var bytes = Encoding.UTF8.GetBytes(secret);
-        if (bytes.Length < 16) throw new ArgumentException("The contact email key must be at least 16 bytes long.", nameof(secret));
-        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, bytes, 32, info: "petition contact email v1"u8.ToArray());
-    }
+    public ContactEmailProtector(string secret) => _key = PurposeKey.Derive(secret, "petition contact email v1", nameof(secret));
 
     /// <summary>The sealed email of one signature.</summary>
     public byte[] Protect(string email, Guid signatureId)

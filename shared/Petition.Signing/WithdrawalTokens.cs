@@ -1,6 +1,5 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Petition.Signing;
 
@@ -13,13 +12,7 @@ public sealed class WithdrawalTokens
     private readonly byte[] _key;
 
     /// <summary>Creates the token maker from the dedup secret (at least 16 bytes of UTF-8).</summary>
-    public WithdrawalTokens(string dedupSecret)
-    {
-        ArgumentNullException.ThrowIfNull(dedupSecret);
-        var bytes = Encoding.UTF8.GetBytes(dedupSecret);
-        if (bytes.Length < 16) throw new ArgumentException("The dedup secret must be at least 16 bytes long.", nameof(dedupSecret));
-        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, bytes, 32, info: "petition withdrawal token v1"u8.ToArray());
-    }
+    public WithdrawalTokens(string dedupSecret) => _key = PurposeKey.Derive(dedupSecret, "petition withdrawal token v1", nameof(dedupSecret));
 
     /// <summary>The token for a signature, URL-safe base64 (43 characters).</summary>
     public string For(Guid signatureId) => Base64Url.EncodeToString(Mac(signatureId));
