@@ -25,6 +25,7 @@ public static class CanonicalEmail
     {
         var canonical = Of(emailOrDomain);
         var domain = canonical[(canonical.LastIndexOf('@') + 1)..].TrimEnd('.');
+        if (System.Text.Ascii.IsValid(domain)) return domain; // nearly every signer: already in ASCII form, lower case
         try
         {
             return Idna.GetAscii(domain).ToLowerInvariant();
