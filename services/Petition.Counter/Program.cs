@@ -1,3 +1,4 @@
 using Petition.Counter;
+using Petition.ServiceDefaults;
 
-CounterApp.Create(args).Run();
+CounterApp.Create(args).RunUntilStopped();

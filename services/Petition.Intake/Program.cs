@@ -22,7 +22,7 @@ app.MapSignaturesApi();
 app.MapPetitionsApi();
 app.MapAdminApi();
 
-app.Run();
+app.RunUntilStopped();
 
 /// <summary>Entry point, visible to the in-process API tests.</summary>
 public partial class Program;

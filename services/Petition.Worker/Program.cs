@@ -1,3 +1,4 @@
+using Petition.ServiceDefaults;
 using Petition.Worker;
 
-WorkerApp.Create(args).Run();
+WorkerApp.Create(args).RunUntilStopped();

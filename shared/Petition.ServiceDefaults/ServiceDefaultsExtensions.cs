@@ -45,6 +45,24 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
+    /// Runs the service until it is told to stop. A SIGTERM that arrives while it is still starting (a
+    /// rolling deploy, say) cancels the start: that is a clean stop, exit code 0, not an unhandled
+    /// exception. Nothing was acked by then; whatever a worker held goes back to the queue.
+    /// </summary>
+    public static void RunUntilStopped(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        try
+        {
+            app.Run();
+        }
+        catch (OperationCanceledException)
+        {
+            // Only a stop request cancels the start (there is no startup timeout); anything else still throws.
+        }
+    }
+
+    /// <summary>
     /// Error handling that never leaks a stack trace or answers an empty error, plus
     /// /health/live (the process runs) and /health/ready (its dependencies answer; JSON says which failed).
     /// </summary>

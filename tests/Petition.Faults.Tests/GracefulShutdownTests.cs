@@ -42,7 +42,9 @@ public sealed class GracefulShutdownTests
         {
             var exit = await TerminateAsync(worker);
             slowest = exit > slowest ? exit : slowest;
-            worker = run.System.StartWorker();
+            // Ready (consuming) before the next SIGTERM: a worker stopped while still starting is another case.
+            worker = run.System.StartWorker(listen: true);
+            await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
             await Task.Delay(2_000);
         }
 
