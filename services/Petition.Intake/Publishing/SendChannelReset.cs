@@ -11,6 +11,8 @@ namespace Petition.Intake.Publishing;
 /// in four). MassTransit 8.4 sends on one shared channel and opens a new one only when the broker closes
 /// it, so this makes the broker close it: declaring an exchange under the reserved "amq." prefix is
 /// refused (403, channel-level). Signers meanwhile get 503 and retry; nothing is ever reported accepted.
+/// It is also used when a send is not confirmed in time: RabbitMQ.Client 7.1 can leave a channel whose
+/// publishes hang after a broker restart. While the broker is down, the attempt fails fast and costs nothing.
 /// </summary>
 internal sealed partial class SendChannelReset(IBus bus, ILogger<SendChannelReset> logger)
 {
@@ -44,6 +46,6 @@ internal sealed partial class SendChannelReset(IBus bus, ILogger<SendChannelRese
     /// <summary>Never delivered: the exchange it is sent to cannot exist.</summary>
     internal sealed record ResetChannel;
 
-    [LoggerMessage(1, LogLevel.Warning, "The broker nacked a send; replacing the send channel")]
+    [LoggerMessage(1, LogLevel.Warning, "The broker nacked a send or did not confirm it in time; replacing the send channel")]
     private static partial void LogResetting(ILogger logger);
 }

@@ -42,7 +42,11 @@ internal sealed class SignaturePublisher(IBus bus, SendChannelReset channelReset
         }
         catch (Exception e) when (e is not BrokerUnavailableException)
         {
-            if (SendChannelReset.IsNack(e)) await channelReset.AfterNackAsync();
+            // A nack, or no confirm in time while the caller still waits: RabbitMQ.Client 7.1 can leave a
+            // channel whose publishes never complete after a broker restart (rabbitmq-dotnet-client #1900,
+            // #1930), so that channel is replaced too.
+            if (SendChannelReset.IsNack(e) || (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+                await channelReset.AfterNackAsync();
             throw new BrokerUnavailableException(
                 timeout.IsCancellationRequested ? "The broker did not confirm in time." : "The broker refused the message.", e);
         }
