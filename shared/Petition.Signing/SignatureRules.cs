@@ -127,6 +127,9 @@ public static class SignatureRules
         return builder.ToString();
     }
 
+    /// <summary>True when <paramref name="email"/> is an email a signature would be accepted with (for admin lookups by email).</summary>
+    public static bool IsValidEmail([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? email) => NormaliseEmail(email, out _) is not null;
+
     private static string? NormaliseEmail(string? raw, out string? error)
     {
         error = null;

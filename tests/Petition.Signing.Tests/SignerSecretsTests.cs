@@ -53,7 +53,7 @@ public sealed class SignerSecretsTests
     }
 
     [Fact]
-    public void The_withdrawal_key_is_not_the_dedup_key()
+    public void A_withdrawal_token_is_not_an_hmac_under_the_dedup_secret_itself()
     {
         // Both come from the dedup secret; HKDF keeps them apart, so a token reveals nothing of dedup keys.
         var secret = "a-test-secret-of-enough-length";

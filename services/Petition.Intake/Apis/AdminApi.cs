@@ -67,7 +67,7 @@ internal static class AdminApi
         if (body is null) return problem!;
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var name = body.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl)) errors["name"] = ["Name is required: up to 100 characters, no control characters."];
+        if (string.IsNullOrEmpty(name) || name.Length > 100 || !PlainText.Is(name)) errors["name"] = ["Name is required: up to 100 characters, no control characters."];
         if (body.Scope is not (ApiKeyHandler.AdminScope or ApiKeyHandler.PartnerScope)) errors["scope"] = ["Scope must be \"admin\" or \"partner\"."];
         if (body.PerMinute is < 1 or > 1_000_000) errors["perMinute"] = ["perMinute must be from 1 to 1,000,000."];
         if (errors.Count > 0) return Problems.Validation(errors);
@@ -100,7 +100,7 @@ internal static class AdminApi
         if (body is null) return problem!;
         var value = body.Value?.Trim() ?? "";
         var reason = body.Reason?.Trim() ?? "";
-        if (reason.Length > 500 || reason.Any(char.IsControl)) return Problems.Field("reason", "Reason must be at most 500 characters, no control characters.");
+        if (reason.Length > 500 || !PlainText.Is(reason)) return Problems.Field("reason", "Reason must be at most 500 characters, no control characters.");
         var block = new BlockRecord(Guid.CreateVersion7(), body.Kind ?? "", null, null, null, reason, DateTimeOffset.UtcNow, ApiKeyHandler.ActorOf(http.User));
         switch (body.Kind)
         {
@@ -114,7 +114,7 @@ internal static class AdminApi
                 break;
             case "email-domain":
                 return Problems.Field("value", "An email-domain block needs a domain, such as throwaway.example.");
-            case "email" when SignatureRules.Validate(new SignatureForm("x", value, "GB", null)).IsValid:
+            case "email" when SignatureRules.IsValidEmail(value):
                 block = block with { DedupKey = keys.Dedup.KeyFor(value) };
                 break;
             case "email":
@@ -172,7 +172,7 @@ internal static class AdminApi
     {
         var (body, problem) = await JsonBody.ReadAsync<Erase>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
         if (body is null) return problem!;
-        if (body.Email is null || !SignatureRules.Validate(new SignatureForm("x", body.Email, "GB", null)).IsValid)
+        if (!SignatureRules.IsValidEmail(body.Email))
             return Problems.Field("email", "A valid email address is required.");
         var outcome = await administration.EraseAsync(keys.Dedup.KeyFor(body.Email), ApiKeyHandler.ActorOf(http.User), cancellationToken);
         await announcer.AnnounceAsync(outcome, cancellationToken);

@@ -49,10 +49,10 @@ internal static class PetitionsApi
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var title = body.Title?.Trim();
         if (string.IsNullOrEmpty(title) || title.Length > 200) errors["title"] = ["Title is required, at most 200 characters."];
-        else if (!IsPlainText(title, allowLineBreaks: false)) errors["title"] = ["Title must not contain control characters."];
+        else if (!PlainText.Is(title, allowLineBreaks: false)) errors["title"] = ["Title must not contain control characters."];
         var description = body.Description?.Trim() ?? string.Empty;
         if (description.Length > 20_000) errors["description"] = ["Description must be at most 20,000 characters."];
-        else if (!IsPlainText(description, allowLineBreaks: true)) errors["description"] = ["Description must not contain control characters."];
+        else if (!PlainText.Is(description, allowLineBreaks: true)) errors["description"] = ["Description must not contain control characters."];
         if (body.Target is not (> 0 and <= 10_000_000_000)) errors["target"] = ["Target is required: a whole number from 1 to 10,000,000,000."];
         if (body.ClosesAt is { } closesAt && closesAt <= clock.GetUtcNow()) errors["closesAt"] = ["closesAt must be in the future."];
         if (errors.Count > 0) return Problems.Validation(errors);
@@ -69,20 +69,6 @@ internal static class PetitionsApi
         if (petition is null) return Problems.PetitionNotFound(petitionId);
         catalog.Put(petition);
         return TypedResults.Ok(View(petition, clock));
-    }
-
-    // PostgreSQL refuses NUL and a lone surrogate; other controls have no place in a title either.
-    private static bool IsPlainText(string text, bool allowLineBreaks)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (char.IsControl(c) && !(allowLineBreaks && c is '\n' or '\r' or '\t')) return false;
-            if (char.IsHighSurrogate(c) && (i + 1 == text.Length || !char.IsLowSurrogate(text[++i]))) return false;
-            if (char.IsLowSurrogate(c)) return false;
-        }
-
-        return true;
     }
 
     private static PetitionView View(PetitionRecord p, TimeProvider clock) => new(

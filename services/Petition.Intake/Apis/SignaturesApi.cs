@@ -178,7 +178,7 @@ internal static class SignaturesApi
         if (!catalog.IsLoaded || !access.IsLoaded)
         {
             IntakeMetrics.RecordRejected("not_ready");
-            return Problems.Unavailable(http, "The intake is still loading petitions.");
+            return Problems.Unavailable(http, "The intake is still loading petitions, API keys and blocks.");
         }
 
         var petition = catalog.Find(petitionId);
