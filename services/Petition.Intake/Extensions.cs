@@ -1,3 +1,4 @@
+using MassTransit;
 using Petition.Intake.Access;
 using Petition.Intake.Http;
 using Petition.Intake.Petitions;
@@ -27,6 +28,7 @@ internal static class Extensions
 
         services.AddPetitionStorage(builder.Configuration);
         services.AddPetitionBus(builder.Configuration);
+        services.AddSendObserver<BrokerRefusals>();
 
         services.AddSingleton<PetitionCatalog>();
         services.AddHostedService(sp => sp.GetRequiredService<PetitionCatalog>());

@@ -27,8 +27,9 @@ internal static class Extensions
 
         var redis = builder.Configuration.GetConnectionString("Redis")
             ?? throw new InvalidOperationException("ConnectionStrings:Redis is not configured.");
-        services.AddSingleton<IDedupCache>(sp => new RedisDedupCache(redis));
+        RedisDedupCache.AddTo(services, redis);
         services.AddSingleton<SignatureDeduplicator>();
+        services.AddSingleton<StoreRetry>();
         services.AddSingleton<CrashPoints>();
         services.AddHealthChecks()
             .AddCheck<DedupCacheHealthCheck>("redis", tags: [ServiceDefaultsExtensions.ReadyTag])

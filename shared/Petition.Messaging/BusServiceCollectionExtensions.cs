@@ -1,6 +1,10 @@
 using MassTransit;
+using MassTransit.Logging;
+using MassTransit.Monitoring;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Petition.Messaging;
 
@@ -18,6 +22,9 @@ public static class BusServiceCollectionExtensions
         services.Configure<MessagingOptions>(configuration.GetSection("Messaging"));
         var clusterNodes = (configuration.GetSection("Messaging").Get<MessagingOptions>()?.ClusterNodes ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // MassTransit's own send, receive and consume spans (they carry the trace across the broker) and metrics.
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(DiagnosticHeaders.DefaultListenerName));
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(InstrumentationOptions.MeterName));
         services.AddMassTransit(bus =>
         {
             configure?.Invoke(bus);

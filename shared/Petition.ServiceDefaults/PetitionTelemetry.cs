@@ -33,4 +33,15 @@ public static class PetitionTelemetry
             if (traceParent is not null && ActivityContext.TryParse(traceParent, null, out var context)) yield return new ActivityLink(context);
         }
     }
+
+    /// <summary>
+    /// For a span that carries many requests: the first request's context, whose trace it continues (so a
+    /// signature sent on its own is one trace from its request to its row and its push), and links to the others.
+    /// </summary>
+    public static (ActivityContext Parent, IEnumerable<ActivityLink> Links) ContinueFirst(IEnumerable<string?> traceParents)
+    {
+        ArgumentNullException.ThrowIfNull(traceParents);
+        var links = LinksTo(traceParents).ToList();
+        return links.Count == 0 ? (default, links) : (links[0].Context, links.Skip(1));
+    }
 }

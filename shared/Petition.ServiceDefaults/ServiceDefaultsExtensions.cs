@@ -22,13 +22,9 @@ public static class ServiceDefaultsExtensions
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        // First, so the providers exist before any other hosted service starts emitting.
-        builder.Services.AddHostedService<TelemetryService>();
-        builder.Logging.Configure(o => o.ActivityTrackingOptions =
-            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        builder.AddPetitionTelemetry();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DependencyUnavailableHandler>();
-        builder.Services.AddSingleton(_ => new Metrics.PrometheusMetrics(PetitionTelemetry.Name, "Microsoft.AspNetCore.Hosting"));
         builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
         builder.Services.AddHealthChecks();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -69,18 +65,15 @@ public static class ServiceDefaultsExtensions
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // Listening from the start: a measurement made before the first scrape still counts.
-        app.Services.GetRequiredService<Metrics.PrometheusMetrics>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
     }
 
-    /// <summary>Maps the health endpoints and /metrics (Prometheus text format).</summary>
+    /// <summary>Maps the health endpoints and /metrics (OpenTelemetry's Prometheus exporter).</summary>
     public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/metrics", (Metrics.PrometheusMetrics metrics) =>
-            Results.Text(metrics.Write(), "text/plain; version=0.0.4; charset=utf-8")).ExcludeFromDescription();
+        endpoints.MapPrometheusScrapingEndpoint();
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

@@ -23,27 +23,38 @@ public sealed class MetricsTests
         var accepted = await Task.WhenAll(Enumerable.Range(0, 25).Select(i => system.SignAsync(petition, Signer.Unique(i))));
         var invalid = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => system.SignAsync(petition, new Signer("", "nope", "XX"))));
         var unknown = await system.SignAsync(Guid.NewGuid(), Signer.Unique());
+        // The exporter serves the same rendering for 300 ms (a flood of scrapes costs one rendering each time):
+        // one without these signatures is the "before" one again.
         var after = await ScrapeAsync(system);
+        for (var tries = 0; Delta("petition_signatures_accepted_total", ("source", "online")) == 0 && tries < 20; tries++)
+        {
+            await Task.Delay(100);
+            after = await ScrapeAsync(system);
+        }
 
         Assert.All(accepted, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
         Assert.All(invalid, r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-        Assert.Equal(25, Delta("petition_signatures_accepted_total{source=\"online\"}"));
-        Assert.Equal(4, Delta("petition_signatures_rejected_total{reason=\"invalid\"}"));
-        Assert.Equal(1, Delta("petition_signatures_rejected_total{reason=\"petition_not_found\"}"));
-        Assert.True(Delta("petition_publish_confirm_duration_count") >= 1);
+        Assert.Equal(25, Delta("petition_signatures_accepted_total", ("source", "online")));
+        Assert.Equal(4, Delta("petition_signatures_rejected_total", ("reason", "invalid")));
+        Assert.Equal(1, Delta("petition_signatures_rejected_total", ("reason", "petition_not_found")));
+        Assert.True(Delta("petition_publish_confirm_duration_seconds_count") >= 1);
+        Assert.Equal(25, Delta("petition_publish_message_signatures_sum"));
+        // Latency histograms in seconds, with buckets for seconds (not OpenTelemetry's default milliseconds).
+        Assert.Contains("petition_publish_confirm_duration_seconds_bucket{otel_scope_name=\"Petition\",le=\"0.005\"}", after, StringComparison.Ordinal);
+        Assert.True(Delta("http_server_request_duration_seconds_count", ("http_route", "/api/petitions/{petitionId:guid}/signatures"), ("http_response_status_code", "202")) >= 25);
         foreach (var line in after.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             Assert.Matches(ExpositionLine, line); // what Prometheus itself would accept
         }
 
-        Assert.Equal(25, Delta("petition_publish_message_signatures_sum"));
-
-        double Delta(string series) => Value(after, series) - Value(before, series);
+        double Delta(string series, params (string Label, string Value)[] labels) => Value(after, series, labels) - Value(before, series, labels);
     }
 
     private static readonly Regex ExpositionLine = new(
-        """^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)+\})? (-?[0-9.eE+-]+|\+Inf|NaN))$""");
+        """^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)+\})? (-?[0-9.eE+-]+|\+Inf|NaN)( [0-9]+)?)$""");
+
+    private static readonly Regex Sample = new("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)""", RegexOptions.Multiline);
 
     private static async Task<string> ScrapeAsync(PetitionSystem system)
     {
@@ -52,9 +63,9 @@ public sealed class MetricsTests
         return await response.Content.ReadAsStringAsync();
     }
 
-    private static double Value(string text, string series)
-    {
-        var match = Regex.Match(text, "^" + Regex.Escape(series) + " (\\S+)$", RegexOptions.Multiline);
-        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
-    }
+    /// <summary>The sum of a series over every sample that has the given labels (whatever its others).</summary>
+    private static double Value(string text, string series, (string Label, string Value)[] labels) =>
+        Sample.Matches(text)
+            .Where(m => m.Groups["name"].Value == series && labels.All(l => m.Groups["labels"].Value.Contains($"{l.Label}=\"{l.Value}\"", StringComparison.Ordinal)))
+            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Petition.Intake.Publishing;
 
@@ -44,6 +46,8 @@ public sealed class SendChannelResetTests(PetitionSystem system) : IClassFixture
                 if (refused.StatusCode == HttpStatusCode.Accepted) return false; // the policy not applied yet
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
                 Assert.NotNull(refused.Headers.RetryAfter);
+                // At the nack, not at the confirm timeout: MassTransit would repeat the refused publish until then.
+                Assert.StartsWith("The broker refused the message.", (await refused.Content.ReadFromJsonAsync<ProblemDetails>())?.Detail, StringComparison.Ordinal);
                 return Refusals(BrokerLog) > refusalsBefore;
             }, TimeSpan.FromSeconds(15), "the intake to replace its channel after a nack");
         }

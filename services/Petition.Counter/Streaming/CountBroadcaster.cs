@@ -17,7 +17,7 @@ namespace Petition.Counter.Streaming;
 public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOptions> options, IOptions<JsonOptions> json) : BackgroundService
 {
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscriber, byte>> _subscribers = new();
-    // Each changed petition, with the span of the change that made it so, to link the push to.
+    // Each changed petition, with the span of the latest change, whose trace the push continues.
     private readonly ConcurrentDictionary<Guid, ActivityContext> _changed = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private int _clients;
@@ -95,9 +95,8 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
         {
             _changed.TryRemove(petitionId, out var cause);
             if (counts.Find(petitionId) is not { } latest || !_subscribers.TryGetValue(petitionId, out var clients) || clients.IsEmpty) continue;
-            using var activity = PetitionTelemetry.Source.StartActivity("totals push", ActivityKind.Producer, default(ActivityContext),
-                tags: [new("petition.id", petitionId), new("petition.version", latest.Version), new("petition.clients", clients.Count)],
-                links: cause == default ? null : [new ActivityLink(cause)]);
+            using var activity = PetitionTelemetry.Source.StartActivity("totals push", ActivityKind.Producer, cause,
+                tags: [new("petition.id", petitionId), new("petition.version", latest.Version), new("petition.clients", clients.Count)]);
             var update = CountEvent.Of(latest, json.Value.SerializerOptions);
             foreach (var client in clients.Keys) client.Offer(update);
         }

@@ -8,11 +8,12 @@ namespace Petition.Intake.Publishing;
 /// 3.10 (Debian's): a channel whose first publish to a quorum queue arrives while the queue elects a new
 /// leader (the old leader's node just stopped) never learns the new leader and nacks every later publish
 /// to that queue until the old node returns, while a new channel is fine (reproduced here, about one stop
-/// in four). MassTransit 8.4 sends on one shared channel and opens a new one only when the broker closes
-/// it, so this makes the broker close it: declaring an exchange under the reserved "amq." prefix is
-/// refused (403, channel-level). Signers meanwhile get 503 and retry; nothing is ever reported accepted.
-/// It is also used when a send is not confirmed in time: RabbitMQ.Client 7.1 can leave a channel whose
-/// publishes hang after a broker restart. While the broker is down, the attempt fails fast and costs nothing.
+/// in four). MassTransit sends on one shared channel and opens a new one only when the broker closes it
+/// (8.5 repeats a nacked publish on the same channel), so this makes the broker close it: declaring an
+/// exchange under the reserved "amq." prefix is refused (403, channel-level). Signers meanwhile get 503 and
+/// retry; nothing is ever reported accepted. It is also used when a send is not confirmed in time: a publish
+/// can hang after a broker restart (rabbitmq-dotnet-client #1930, open upstream). While the broker is down,
+/// the attempt fails fast and costs nothing.
 /// </summary>
 internal sealed partial class SendChannelReset(IBus bus, ILogger<SendChannelReset> logger)
 {

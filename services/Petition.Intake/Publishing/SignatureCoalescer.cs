@@ -93,9 +93,10 @@ internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, I
         Activity? activity = null;
         try
         {
-            // A new trace per message, linked to every request it carries (it has no single parent).
-            activity = PetitionTelemetry.Source.StartActivity("signatures send", ActivityKind.Producer, default(ActivityContext),
-                tags: [new("petition.signatures", batch.Count)], links: PetitionTelemetry.LinksTo(batch.Select(p => p.Signature.TraceParent)));
+            // In the trace of the first request it carries, linked to the others.
+            var (parent, links) = PetitionTelemetry.ContinueFirst(batch.Select(p => p.Signature.TraceParent));
+            activity = PetitionTelemetry.Source.StartActivity("signatures send", ActivityKind.Producer, parent,
+                tags: [new("petition.signatures", batch.Count)], links: links);
             await publisher.SendAsync(batch.ConvertAll(p => p.Signature), CancellationToken.None);
             foreach (var pending in batch) pending.Confirmed.TrySetResult();
         }

@@ -23,6 +23,7 @@ internal sealed class SignaturePublisher(IBus bus, SendChannelReset channelReset
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_confirmTimeout);
+        var refusal = new BrokerRefusals.Watch(timeout);
         try
         {
             // Send to the queue, not publish to an exchange: sending declares and binds the durable queue,
@@ -36,19 +37,20 @@ internal sealed class SignaturePublisher(IBus bus, SendChannelReset channelReset
                     context.Durable = true;
                     // Mandatory: a message the broker could not route is returned, not confirmed.
                     if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit)) rabbit.Mandatory = true;
+                    context.GetOrAddPayload(() => refusal);
                 }, timeout.Token);
                 IntakeMetrics.RecordSent(chunk.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }));
         }
         catch (Exception e) when (e is not BrokerUnavailableException)
         {
-            // A nack, or no confirm in time while the caller still waits: RabbitMQ.Client 7.1 can leave a
-            // channel whose publishes never complete after a broker restart (rabbitmq-dotnet-client #1900,
-            // #1930), so that channel is replaced too.
-            if (SendChannelReset.IsNack(e) || (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
-                await channelReset.AfterNackAsync();
-            throw new BrokerUnavailableException(
-                timeout.IsCancellationRequested ? "The broker did not confirm in time." : "The broker refused the message.", e);
+            var refused = refusal.Refused || SendChannelReset.IsNack(e);
+            var late = !refused && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+            // A nack, or no confirm in time while the caller still waits: either can mean a channel that will
+            // never confirm again (RabbitMQ 3.10 after a quorum leader change; rabbitmq-dotnet-client #1930
+            // after a broker restart), so it is replaced.
+            if (refused || late) await channelReset.AfterNackAsync();
+            throw new BrokerUnavailableException(late ? "The broker did not confirm in time." : "The broker refused the message.", e);
         }
     }
 }

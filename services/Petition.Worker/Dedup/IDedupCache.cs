@@ -5,8 +5,9 @@ public readonly record struct DedupClaim(Guid PetitionId, byte[] DedupKey, Guid 
 
 /// <summary>
 /// The fast, first line of deduplication; PostgreSQL's unique index is the final word. It holds only
-/// signers whose signature is committed, so "taken" always points at a stored row. Kept this small so
-/// that changing the Redis client is a change to one file.
+/// signers whose signature is committed, so "taken" always points at a stored row. Every call fails, rather
+/// than waits, when the cache is down or slow (within a couple of seconds). Kept this small so that changing
+/// the Redis client is a change to one file.
 /// </summary>
 public interface IDedupCache
 {

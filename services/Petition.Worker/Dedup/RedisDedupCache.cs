@@ -1,13 +1,35 @@
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 
 namespace Petition.Worker.Dedup;
 
 /// <summary>
 /// <see cref="IDedupCache"/> on Redis: one hash per petition, field = dedup key, value = the id of the
-/// committed signature that owns it. The only file that knows the Redis client (StackExchange.Redis 1.2.6).
+/// committed signature that owns it. The only file that knows the Redis client (StackExchange.Redis).
 /// </summary>
-public sealed class RedisDedupCache : IDedupCache, IDisposable
+public sealed class RedisDedupCache(IConnectionMultiplexer redis) : IDedupCache
 {
+    /// <summary>Registers the connection, the cache and the connection's spans (when traces are exported).</summary>
+    public static void AddTo(IServiceCollection services, string configuration)
+    {
+        services.AddSingleton<IConnectionMultiplexer>(_ => Connect(configuration));
+        services.AddSingleton<IDedupCache, RedisDedupCache>();
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddRedisInstrumentation());
+    }
+
+    private static ConnectionMultiplexer Connect(string configuration)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false; // start without Redis; PostgreSQL deduplicates alone meanwhile
+        // A stopped Redis fails every call at once instead of queueing it for a reconnect: the batch goes on
+        // through PostgreSQL alone rather than waiting.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        options.ConnectTimeout = 2000;
+        options.SyncTimeout = 2000;
+        options.AsyncTimeout = 2000; // a Redis that hangs must not hang the batch
+        return ConnectionMultiplexer.Connect(options);
+    }
+
     // 1 where the signer is owned by another signature, 0 where it is free or owned by this one.
     private const string FindTakenScript = """
         local result = {}
@@ -32,41 +54,28 @@ public sealed class RedisDedupCache : IDedupCache, IDisposable
         return #KEYS
         """;
 
-    private readonly ConnectionMultiplexer _redis;
-
-    public RedisDedupCache(string configuration)
-    {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false; // start without Redis; PostgreSQL deduplicates alone meanwhile
-        options.ConnectTimeout = 2000;
-        options.SyncTimeout = 2000;
-        _redis = ConnectionMultiplexer.Connect(options);
-    }
-
-    public bool IsConnected => _redis.IsConnected;
+    public bool IsConnected => redis.IsConnected;
 
     public async Task<bool[]> FindTakenAsync(IReadOnlyList<DedupClaim> claims)
     {
         var (keys, values) = Arguments(claims);
-        var result = (RedisResult[])(await _redis.GetDatabase().ScriptEvaluateAsync(FindTakenScript, keys, values))!;
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(FindTakenScript, keys, values))!;
         return Array.ConvertAll(result, r => (long)r == 1);
     }
 
     public Task RecordAsync(IReadOnlyList<DedupClaim> committed)
     {
         var (keys, values) = Arguments(committed);
-        return _redis.GetDatabase().ScriptEvaluateAsync(RecordScript, keys, values);
+        return redis.GetDatabase().ScriptEvaluateAsync(RecordScript, keys, values);
     }
 
     public Task ForgetAsync(IReadOnlyList<(Guid PetitionId, byte[] DedupKey)> signers) =>
-        _redis.GetDatabase().ScriptEvaluateAsync(ForgetScript,
+        redis.GetDatabase().ScriptEvaluateAsync(ForgetScript,
             [.. signers.Select(s => (RedisKey)SignersOf(s.PetitionId))], [.. signers.Select(s => (RedisValue)s.DedupKey)]);
 
-    public Task ForgetPetitionAsync(Guid petitionId) => _redis.GetDatabase().KeyDeleteAsync(SignersOf(petitionId));
+    public Task ForgetPetitionAsync(Guid petitionId) => redis.GetDatabase().KeyDeleteAsync(SignersOf(petitionId));
 
-    public Task<TimeSpan> PingAsync() => _redis.GetDatabase().PingAsync();
-
-    public void Dispose() => _redis.Dispose();
+    public Task<TimeSpan> PingAsync() => redis.GetDatabase().PingAsync();
 
     private static (RedisKey[] Keys, RedisValue[] Values) Arguments(IReadOnlyList<DedupClaim> claims)
     {

@@ -10,7 +10,6 @@ namespace Petition.Worker.Dedup;
 /// </summary>
 public sealed partial class SignatureDeduplicator(IDedupCache cache, ILogger<SignatureDeduplicator> logger)
 {
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);
     private int _degraded;
 
     /// <summary>For each signature, true when its signer already belongs to another stored signature.</summary>
@@ -43,8 +42,7 @@ public sealed partial class SignatureDeduplicator(IDedupCache cache, ILogger<Sig
 
         try
         {
-            // StackExchange.Redis 1.2.6 has no timeout on async calls: a Redis that hangs must not hang the batch.
-            var result = await call().WaitAsync(CallTimeout);
+            var result = await call();
             if (Interlocked.Exchange(ref _degraded, 0) == 1) LogRecovered(logger);
             return result;
         }

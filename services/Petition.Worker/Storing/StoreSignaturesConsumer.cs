@@ -17,8 +17,8 @@ namespace Petition.Worker.Storing;
 /// rows a failed attempt already stored by their signature id, so nothing is lost or counted twice.
 /// </summary>
 public sealed partial class StoreSignaturesConsumer(
-    SignatureDeduplicator deduplicator, SignatureBatchWriter writer, CrashPoints crash,
-    IOptions<WorkerOptions> options, IOptions<MessagingOptions> messaging, ILogger<StoreSignaturesConsumer> logger)
+    SignatureDeduplicator deduplicator, SignatureBatchWriter writer, StoreRetry retry, CrashPoints crash,
+    IOptions<MessagingOptions> messaging, ILogger<StoreSignaturesConsumer> logger)
     : IConsumer<Batch<StoreSignatures>>
 {
     private const string PoisonReasonHeader = "Petition-Poison-Reason";
@@ -35,7 +35,7 @@ public sealed partial class StoreSignaturesConsumer(
             var outcome = await StoreAsync(signatures, context.CancellationToken);
             await PublishTotalsAsync(context, outcome);
         }
-        catch (PostgresException e) when (IsBadData(e))
+        catch (PostgresException e) when (StoreRetry.IsBadData(e))
         {
             // One bad message must not hold back the good ones it was batched with: store them one by one.
             foreach (var message in context.Message)
@@ -57,40 +57,30 @@ public sealed partial class StoreSignaturesConsumer(
 
         crash.Reached(CrashPoint.AfterDedup);
 
-        for (var attempt = 1; ; attempt++)
+        return await retry.ExecuteAsync(signatures.Count, async attemptCancellation =>
         {
-            try
+            var started = Stopwatch.GetTimestamp();
+            await using var write = await writer.BeginAsync(attemptCancellation);
+            using (PetitionTelemetry.Source.StartActivity("signatures copy")?.SetTag("petition.signatures", signatures.Count))
             {
-                var started = Stopwatch.GetTimestamp();
-                await using var write = await writer.BeginAsync(cancellationToken);
-                using (PetitionTelemetry.Source.StartActivity("signatures copy")?.SetTag("petition.signatures", signatures.Count))
-                {
-                    await write.CopyAsync(signatures, knownDuplicates, cancellationToken);
-                }
-
-                crash.Reached(CrashPoint.AfterCopy);
-                BatchOutcome outcome;
-                using (var commit = PetitionTelemetry.Source.StartActivity("signatures commit"))
-                {
-                    outcome = await write.CommitAsync(cancellationToken);
-                    commit?.SetTag("petition.stored", outcome.Stored).SetTag("petition.duplicates", outcome.Duplicates);
-                }
-
-                crash.Reached(CrashPoint.AfterCommit);
-                WorkerMetrics.RecordBatch(signatures, outcome.Stored, outcome.Duplicates, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow);
-                // Only now, committed, do these signers count as taken in Redis.
-                await deduplicator.RecordCommittedAsync(signatures, outcome.StoredSignatureIds);
-                LogStored(logger, signatures.Count, outcome.Stored, outcome.Duplicates);
-                return outcome;
+                await write.CopyAsync(signatures, knownDuplicates, attemptCancellation);
             }
-            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+
+            crash.Reached(CrashPoint.AfterCopy);
+            BatchOutcome outcome;
+            using (var commit = PetitionTelemetry.Source.StartActivity("signatures commit"))
             {
-                // PostgreSQL down, restarting or deadlocked: nothing committed, nothing acked; wait and retry.
-                var delay = TimeSpan.FromMilliseconds(Math.Min(options.Value.MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt, 10))));
-                LogRetrying(logger, signatures.Count, attempt, delay.TotalMilliseconds, e.Message);
-                await Task.Delay(delay, cancellationToken);
+                outcome = await write.CommitAsync(attemptCancellation);
+                commit?.SetTag("petition.stored", outcome.Stored).SetTag("petition.duplicates", outcome.Duplicates);
             }
-        }
+
+            crash.Reached(CrashPoint.AfterCommit);
+            WorkerMetrics.RecordBatch(signatures, outcome.Stored, outcome.Duplicates, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow);
+            // Only now, committed, do these signers count as taken in Redis.
+            await deduplicator.RecordCommittedAsync(signatures, outcome.StoredSignatureIds);
+            LogStored(logger, signatures.Count, outcome.Stored, outcome.Duplicates);
+            return outcome;
+        }, cancellationToken);
     }
 
     private async Task StoreOneOrSetAsideAsync(ConsumeContext context, ConsumeContext<StoreSignatures> message)
@@ -100,7 +90,7 @@ public sealed partial class StoreSignaturesConsumer(
             var outcome = await StoreAsync(message.Message.Signatures, context.CancellationToken);
             await PublishTotalsAsync(context, outcome);
         }
-        catch (PostgresException e) when (IsBadData(e))
+        catch (PostgresException e) when (StoreRetry.IsBadData(e))
         {
             // Set aside with the reason, confirmed by the broker before the batch is acked: never dropped.
             // SQLSTATE and the column or constraint only: PostgreSQL's message text can quote the value.
@@ -124,24 +114,8 @@ public sealed partial class StoreSignaturesConsumer(
         }
     }
 
-    private static bool IsTransient(Exception e) => e switch
-    {
-        // Anything PostgreSQL says that is not about the data (a restart, a failover to read-only, a
-        // deadlock) is waited out: the batch stays unacked rather than parked in the error queue.
-        PostgresException postgres => !IsBadData(postgres),
-        NpgsqlException => true,
-        TimeoutException or System.Net.Sockets.SocketException or IOException => true,
-        _ => false,
-    };
-
-    // Data exceptions (22xxx) and integrity violations (23xxx) will fail the same way on every retry.
-    private static bool IsBadData(PostgresException e) => e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal);
-
     [LoggerMessage(1, LogLevel.Debug, "Batch of {Count} signatures committed: {Stored} stored, {Duplicates} duplicates")]
     private static partial void LogStored(ILogger logger, int count, int stored, int duplicates);
-
-    [LoggerMessage(2, LogLevel.Warning, "PostgreSQL unavailable for a batch of {Count} (attempt {Attempt}); retrying in {DelayMs} ms, batch stays unacked: {Reason}")]
-    private static partial void LogRetrying(ILogger logger, int count, int attempt, double delayMs, string reason);
 
     [LoggerMessage(4, LogLevel.Warning, "Totals events for {Count} petitions not published after commit (the counter reconciles): {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, int count, string reason);
