@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the services (gracefully: in-flight requests and batches drain) and then the servers.
+# Stops the services (gracefully: in-flight requests and batches drain), then the dashboard and the servers.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 data=${PETITION_DATA:-$repo/.data}
@@ -17,4 +17,5 @@ for name in intake counter worker; do
   fi
   rm -f "$pidfile"
 done
+"$repo/deploy/local/dashboard.sh" stop
 "$repo/deploy/local/servers.sh" stop

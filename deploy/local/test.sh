@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test. Starts its own fresh PostgreSQL, Redis and RabbitMQ (installing them from Debian if
 # missing) under .data/test on ports of their own, so it never touches the local run's data, and stops
-# them afterwards.
+# them afterwards (and the dashboard the dashboard test starts, on its own port too).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 
-export PETITION_DATA=$repo/.data/test PETITION_PG_PORT=5434 PETITION_REDIS_PORT=6381 PETITION_AMQP_PORT=5674
+export PETITION_DATA=$repo/.data/test PETITION_PG_PORT=5434 PETITION_REDIS_PORT=6381 PETITION_AMQP_PORT=5674 PETITION_DASHBOARD_PORT=18898
 servers=$repo/deploy/local/servers.sh
 
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
@@ -18,7 +18,11 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 cluster=$repo/deploy/local/cluster.sh
-stop_all() { "$cluster" stop >/dev/null 2>&1 || true; "$servers" stop >/dev/null 2>&1 || true; }
+# The dashboard test starts the dashboard (deploy/local/dashboard.sh) itself.
+stop_all() {
+  "$cluster" stop >/dev/null 2>&1 || true; "$repo/deploy/local/dashboard.sh" stop >/dev/null 2>&1 || true
+  "$servers" stop >/dev/null 2>&1 || true
+}
 stop_all
 rm -rf "$PETITION_DATA" artifacts/faults
 trap stop_all EXIT

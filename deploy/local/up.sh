@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts the whole system on this machine: installs and starts PostgreSQL, Redis and RabbitMQ from Debian
-# (bound to 127.0.0.1, data under .data/), builds the services in Release and starts them in the
-# background. Running it again does no harm: what is already up is left running.
+# (bound to 127.0.0.1, data under .data/), the Aspire Dashboard (traces, metrics and logs), builds the
+# services in Release and starts them in the background, exporting their telemetry to the dashboard.
+# Running it again does no harm: what is already up is left running.
+# PETITION_DASHBOARD=off starts no dashboard (the services then export only to an OTEL_EXPORTER_OTLP_ENDPOINT of yours).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
@@ -15,6 +17,11 @@ command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on P
 deploy/local/servers.sh start
 eval "$(deploy/local/servers.sh env)"
 mkdir -p "$data/logs" "$data/run"
+if [ "${PETITION_DASHBOARD:-on}" != off ]; then
+  deploy/local/dashboard.sh start
+  # The services export there unless told otherwise.
+  [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ] || eval "$(deploy/local/dashboard.sh env)"
+fi
 
 running() { [ -s "$data/run/$1.pid" ] && kill -0 "$(cat "$data/run/$1.pid")" 2>/dev/null; }
 
@@ -56,6 +63,7 @@ Petition is up.
   Counter      $counter_url       (GET /api/petitions/{id}/count, /count/stream; widget: $counter_url/widget.js; demo: $counter_url/demo.html)
   Health       $intake_url/health/ready
   Prometheus   http://127.0.0.1:9090   (scrapes every /metrics and RabbitMQ's queue metrics)
+  Dashboard    $( [ "${PETITION_DASHBOARD:-on}" != off ] && echo "$(deploy/local/dashboard.sh url)   (traces, metrics and logs; services export to ${OTEL_EXPORTER_OTLP_ENDPOINT:-nowhere})" || echo "off")
   Admin key    PETITION_ADMIN_KEY in $data/secrets.env (send it as the X-Api-Key header)
   Servers      PostgreSQL 127.0.0.1:${PETITION_PG_PORT:-5433}, Redis 127.0.0.1:${PETITION_REDIS_PORT:-6380}, RabbitMQ 127.0.0.1:${PETITION_AMQP_PORT:-5673}
   Logs         $data/logs/

@@ -5,27 +5,18 @@ namespace Petition.Counter.Tests;
 /// <summary>The embeddable widget in a real headless Chromium (Debian's), served by a real counter.</summary>
 public sealed class WidgetBrowserTests(SystemWithCounter system) : IClassFixture<SystemWithCounter>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task Widget_on_a_campaign_page_shows_the_total_change_live()
     {
-        Assert.True(File.Exists(Chromium), "Debian's chromium is required; deploy/local/test.sh installs it.");
         var petition = await system.CreatePetitionAsync();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            // As root, in a closed network: no sandbox, no background calls home.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 800, Height = 500 } });
         var counter = page.Locator("[data-petition-counter]");
 
         await page.GotoAsync(new Uri(system.Counter.Url!, $"/demo.html?petition={petition}").ToString());
         await Assertions.Expect(counter).ToHaveAttributeAsync("data-total", "0");
-        var before = await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("widget-before.png") });
+        var before = await page.ScreenshotAsync(new PageScreenshotOptions { Path = HeadlessChromium.Screenshot("widget-before.png") });
 
         await Task.WhenAll(Enumerable.Range(0, 1_234).Chunk(100).Select(async chunk =>
         {
@@ -36,14 +27,8 @@ public sealed class WidgetBrowserTests(SystemWithCounter system) : IClassFixture
         await Assertions.Expect(counter).ToHaveAttributeAsync("data-total", "1234", new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator(".petition-counter-total")).ToHaveTextAsync("1,234");
         await Assertions.Expect(page.Locator(".petition-counter-detail")).ToContainTextAsync("10 countries");
-        var after = await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("widget-after.png") });
+        var after = await page.ScreenshotAsync(new PageScreenshotOptions { Path = HeadlessChromium.Screenshot("widget-after.png") });
         Assert.NotEqual(before, after); // the rendered page changed, not just the DOM attribute
     }
 
-    private static string Screenshot(string name)
-    {
-        var folder = Path.Combine(TestServers.RepoRoot, "artifacts", "screenshots");
-        Directory.CreateDirectory(folder);
-        return Path.Combine(folder, name);
-    }
 }
