@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Petition.ServiceDefaults;
 using Petition.Worker;
 
 namespace Petition.Pipeline.Tests;
@@ -19,10 +20,14 @@ public sealed class PrivacyTests
         var logs = new LogCapture();
         await using var system = new PetitionSystem();
         await system.InitializeAsync();
+        // As if exporting, so the libraries' instrumentation (ASP.NET Core, HttpClient, Npgsql, Redis) enriches the
+        // spans the capture reads. To a closed port: in-process hosts export every span of this test process
+        // (other tests' among them), which must not flood the dashboard DashboardTests reads.
+        var settings = new Dictionary<string, string>(system.Settings) { [TelemetryExtensions.OtlpEndpointSetting] = "http://127.0.0.1:9" };
         // A filter rule for the capture itself: configured LogLevel rules would otherwise hide Debug and Trace.
-        await using var intake = new IntakeFactory(system.Settings, web => web.ConfigureLogging(l => l.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace)));
+        await using var intake = new IntakeFactory(settings, web => web.ConfigureLogging(l => l.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace)));
         using var client = intake.CreateClient();
-        await using var worker = WorkerApp.Create([.. system.Settings.Select(s => $"--{s.Key}={s.Value}"), "--urls=http://127.0.0.1:0"],
+        await using var worker = WorkerApp.Create([.. settings.Select(s => $"--{s.Key}={s.Value}"), "--urls=http://127.0.0.1:0"],
             web => web.Logging.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace));
         await worker.StartAsync();
         var petition = await system.CreatePetitionAsync();
@@ -61,6 +66,8 @@ public sealed class PrivacyTests
         var secrets = new[] { "Quillon", "Zebedee", canary.Email.ToLowerInvariant().Split('@')[0], "QZ 9876", "QZ9876", "192.0.2.199" };
         var written = logs.Lines.Concat(spans.SelectMany(Describe)).ToList();
         Assert.True(written.Count > 50, $"too little was captured to prove anything ({written.Count} lines)");
+        // The instrumentation was on: ASP.NET Core's tags are there.
+        Assert.Contains(written, line => line == $"url.path=/api/petitions/{petition}/signatures");
         foreach (var secret in secrets)
         {
             Assert.DoesNotContain(written, line => line.Contains(secret, StringComparison.OrdinalIgnoreCase));

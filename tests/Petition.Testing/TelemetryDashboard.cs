@@ -37,10 +37,14 @@ public sealed class TelemetryDashboard : IDisposable
         return new TelemetryDashboard(ui, env[(env.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim('\''));
     }
 
+    /// <summary>What the telemetry API last answered, for a test's failure message.</summary>
+    public string? LastAnswer { get; private set; }
+
     /// <summary>Every span of one trace the dashboard has received so far (none while it knows no such trace).</summary>
     public async Task<IReadOnlyList<DashboardSpan>> TraceAsync(ActivityTraceId traceId)
     {
         using var response = await _api.GetAsync($"/api/telemetry/traces/{traceId}");
+        LastAnswer = $"{(int)response.StatusCode} for trace {traceId}";
         if (!response.IsSuccessStatusCode) return [];
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         return [.. from resource in body.GetProperty("data").GetProperty("resourceSpans").EnumerateArray()
@@ -50,6 +54,17 @@ public sealed class TelemetryDashboard : IDisposable
                    select new DashboardSpan(service, span.GetProperty("name").GetString()!, span.GetProperty("spanId").GetString()!,
                        span.TryGetProperty("parentSpanId", out var parent) ? parent.GetString() : null)];
     }
+
+    /// <summary>
+    /// The settings that make a service export to this dashboard, flushing every 200 ms instead of 5 s so a
+    /// test need not wait.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ExportSettings => new Dictionary<string, string>
+    {
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = OtlpEndpoint,
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+    };
 
     public void Dispose() => _api.Dispose();
 

@@ -22,6 +22,8 @@ internal sealed class ProcessMeter : IAsyncDisposable
         ("postgresql", (comm, _) => comm == "postgres"),
         ("rabbitmq", (comm, _) => comm == "beam.smp"),
         ("redis", (comm, _) => comm == "redis-server"),
+        // The trace viewer the local run starts (comm is cut to 15 characters); reported on its own, in neither sum.
+        ("dashboard", (comm, _) => comm.StartsWith("Aspire.Dashboar", StringComparison.Ordinal)),
         ("load generator", (_, _) => false),
     ];
 

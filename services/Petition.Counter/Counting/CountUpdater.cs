@@ -13,10 +13,12 @@ public sealed class CountUpdater(PetitionCounts counts, CountBroadcaster broadca
     /// </summary>
     public IReadOnlyList<MilestoneRecord> Apply(PetitionCount candidate)
     {
+        if (!counts.TryAdvance(candidate, out var previous)) return [];
+        // A span only for a change: the reconciliation offers every petition's totals every few seconds, and a
+        // span for each would bury the signatures' traces.
         using var activity = PetitionTelemetry.Source.StartActivity("totals apply")?
             .SetTag("petition.id", candidate.PetitionId).SetTag("petition.version", candidate.Version);
-        if (!counts.TryAdvance(candidate, out var previous)) return [];
-        broadcaster.Notify(candidate.PetitionId);
+        broadcaster.Notify(candidate.PetitionId); // the push continues this span's trace
         return [.. milestones.Crossed(previous?.Total ?? 0, candidate)];
     }
 
