@@ -18,9 +18,13 @@ deploy/local/servers.sh start
 eval "$(deploy/local/servers.sh env)"
 mkdir -p "$data/logs" "$data/run"
 if [ "${PETITION_DASHBOARD:-on}" != off ]; then
-  deploy/local/dashboard.sh start
-  # The services export there unless told otherwise.
-  [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ] || eval "$(deploy/local/dashboard.sh env)"
+  if deploy/local/dashboard.sh start; then
+    # The services export there unless told otherwise.
+    [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ] || eval "$(deploy/local/dashboard.sh env)"
+  else
+    echo "[up] the dashboard did not start; the services run without it" >&2
+    PETITION_DASHBOARD=off
+  fi
 fi
 
 running() { [ -s "$data/run/$1.pid" ] && kill -0 "$(cat "$data/run/$1.pid")" 2>/dev/null; }

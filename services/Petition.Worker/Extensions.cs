@@ -17,6 +17,8 @@ internal static class Extensions
         services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection("Worker"))
             .Validate(o => o.MessageLimit > 0 && o.ConcurrencyLimit > 0 && o.TimeLimit > TimeSpan.Zero && o.MaxRetryDelay > TimeSpan.Zero,
                 "Worker: MessageLimit, ConcurrencyLimit, TimeLimit and MaxRetryDelay must be positive.")
+            // Polly's own limit, checked at start rather than when the first batch builds the retry policy.
+            .Validate(o => o.MaxRetryDelay <= TimeSpan.FromDays(1), "Worker: MaxRetryDelay must be at most a day.")
             .ValidateOnStart();
         services.AddPetitionStorage(builder.Configuration);
         services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection("Retention"))

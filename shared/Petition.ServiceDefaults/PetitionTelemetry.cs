@@ -35,13 +35,16 @@ public static class PetitionTelemetry
     }
 
     /// <summary>
-    /// For a span that carries many requests: the first request's context, whose trace it continues (so a
-    /// signature sent on its own is one trace from its request to its row and its push), and links to the others.
+    /// For a span that carries many requests: the context of the first request that is being traced, whose trace
+    /// it continues (so a signature sent on its own is one trace from its request to its row and its push), and
+    /// links to the others. A request that is not traced is never the parent: one caller's "not sampled" must
+    /// not switch tracing off for the hundreds of signatures batched with it.
     /// </summary>
     public static (ActivityContext Parent, IEnumerable<ActivityLink> Links) ContinueFirst(IEnumerable<string?> traceParents)
     {
         ArgumentNullException.ThrowIfNull(traceParents);
         var links = LinksTo(traceParents).ToList();
-        return links.Count == 0 ? (default, links) : (links[0].Context, links.Skip(1));
+        var first = links.FindIndex(l => l.Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded));
+        return first < 0 ? (default, links) : (links[first].Context, links.Where((_, i) => i != first));
     }
 }

@@ -24,11 +24,17 @@ public static class StorageServiceCollectionExtensions
             var builder = new NpgsqlDataSourceBuilder(connectionString);
             // Keep the per-connection staging table between batches instead of DISCARD ALL on every return.
             builder.ConnectionStringBuilder.NoResetOnClose = true;
+            // The pool's name in metrics (otherwise the connection string: host, user and database on /metrics).
+            builder.Name = "petition";
             builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
             return builder.Build();
         });
-        // Npgsql's own spans (one per command, under the batch's) and its pool metrics.
-        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());
+        // Npgsql's own spans (one per command, under the batch's), without PostgreSQL's error text, and its pool metrics.
+        services.ConfigureOpenTelemetryTracerProvider(tracing =>
+        {
+            PostgresErrors.RedactSpans();
+            tracing.AddNpgsql();
+        });
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddNpgsqlInstrumentation());
         services.AddSingleton<SchemaMigrator>();
         services.AddHostedService<SchemaMigrationService>();

@@ -52,7 +52,9 @@ public sealed class DashboardTests
         var byId = spans.ToDictionary(s => s.SpanId);
         Assert.Equal(["totals apply", "signatures store", "signatures send"], names.Where(n => n is "totals apply" or "signatures store" or "signatures send"));
         Assert.Contains(spans, s => s.Name == "signatures commit" && byId[s.ParentSpanId!].Name == "signatures store");
-        Assert.Contains(spans, s => s.Name == "COPY FROM" && s.Service == "Petition.Worker"); // Npgsql's own span
+        // The libraries' own spans: Npgsql's COPY under the copy, the Redis call under the dedup.
+        Assert.Contains(spans, s => s.Name == "COPY FROM" && byId[s.ParentSpanId!].Name == "signatures copy");
+        Assert.Contains(spans, s => s.Name.StartsWith("EVAL", StringComparison.Ordinal) && byId[s.ParentSpanId!].Name == "signatures dedup");
 
         // And in the dashboard's own UI, as an operator opens it.
         using var playwright = await Playwright.CreateAsync();

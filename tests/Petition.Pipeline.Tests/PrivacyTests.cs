@@ -2,9 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry.Trace;
+using Petition.Storage;
 using Petition.ServiceDefaults;
 using Petition.Worker;
 
@@ -72,6 +76,28 @@ public sealed class PrivacyTests
         {
             Assert.DoesNotContain(written, line => line.Contains(secret, StringComparison.OrdinalIgnoreCase));
         }
+    }
+
+    [Fact]
+    public async Task PostgreSQLs_error_text_which_can_quote_the_value_it_refused_stays_out_of_spans()
+    {
+        using var capture = new SpanCapture();
+        var builder = WebApplication.CreateBuilder([$"--ConnectionStrings:Postgres={TestServers.PostgresDatabase(PetitionSystem.Database)}",
+            $"--{TelemetryExtensions.OtlpEndpointSetting}=http://127.0.0.1:9"]);
+        builder.AddServiceDefaults();
+        builder.Services.AddPetitionStorage(builder.Configuration);
+        await using var app = builder.Build();
+        Assert.NotNull(app.Services.GetService<TracerProvider>()); // built, as in a service that exports: Npgsql's spans are recorded
+        await using var command = app.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT @value::uuid");
+        command.Parameters.AddWithValue("value", "Quillon Zebedee-Farthing");
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteScalarAsync());
+
+        Assert.Contains("Quillon", refused.MessageText, StringComparison.Ordinal); // what the span would have carried
+        var span = Assert.Single(capture.Spans, s => s.Source.Name == "Npgsql" && s.TagObjects.Any(t => t.Value is string text && text.Contains("::uuid", StringComparison.Ordinal)));
+        var exception = Assert.Single(span.Events, e => e.Name == "exception");
+        Assert.Equal("22P02", exception.Tags.Single(t => t.Key == "exception.message").Value);
+        Assert.DoesNotContain(Describe(span), line => line.Contains("Quillon", StringComparison.OrdinalIgnoreCase));
     }
 
     private static IEnumerable<string> Describe(Activity span) =>

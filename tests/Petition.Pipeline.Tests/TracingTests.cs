@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Petition.Counter;
 using Petition.Worker;
 
@@ -8,6 +12,24 @@ namespace Petition.Pipeline.Tests;
 
 public sealed class TracingTests
 {
+    [Fact]
+    public async Task Without_an_OTLP_endpoint_no_service_records_spans_or_logs_for_export()
+    {
+        await using var system = new PetitionSystem();
+        await system.InitializeAsync();
+        string[] args = [.. system.Settings.Select(s => $"--{s.Key}={s.Value}")];
+        await using var worker = WorkerApp.Create(args);
+        await using var counter = CounterApp.Create(args);
+
+        // Every registration of the real services (bus, storage, Redis) included: none builds a tracer on its own.
+        foreach (var services in new[] { system.Intake.Services, worker.Services, counter.Services })
+        {
+            Assert.Null(services.GetService<TracerProvider>());
+            Assert.Null(services.GetService<LoggerProvider>());
+            Assert.NotNull(services.GetService<MeterProvider>()); // /metrics
+        }
+    }
+
     [Fact]
     public async Task The_trace_of_one_signature_reaches_the_copy_and_commit_of_its_row()
     {

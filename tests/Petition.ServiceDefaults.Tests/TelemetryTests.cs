@@ -30,17 +30,20 @@ public sealed class TelemetryTests
     }
 
     [Fact]
-    public void A_span_for_many_requests_continues_the_first_ones_trace_and_links_the_others()
+    public void A_span_for_many_requests_continues_the_first_traced_ones_trace_and_links_the_others()
     {
-        var first = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
-        var second = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        var untraced = Context(ActivityTraceFlags.None);
+        var first = Context(ActivityTraceFlags.Recorded);
+        var second = Context(ActivityTraceFlags.Recorded);
 
-        var (parent, links) = PetitionTelemetry.ContinueFirst([null, "not a traceparent", TraceParent(first), TraceParent(second)]);
+        var (parent, links) = PetitionTelemetry.ContinueFirst([null, "not a traceparent", TraceParent(untraced), TraceParent(first), TraceParent(second)]);
 
         Assert.Equal(first.TraceId, parent.TraceId);
         Assert.Equal(first.SpanId, parent.SpanId);
-        Assert.Equal(second.SpanId, Assert.Single(links).Context.SpanId);
+        Assert.Equal([untraced.SpanId, second.SpanId], links.Select(l => l.Context.SpanId));
         Assert.Equal(default, PetitionTelemetry.ContinueFirst([null]).Parent);
+        // A caller's "not sampled" is only linked to: the batch's own trace is left to the sampler.
+        Assert.Equal(default, PetitionTelemetry.ContinueFirst([TraceParent(untraced)]).Parent);
     }
 
     private static WebApplication Build(string[] args)
@@ -50,5 +53,8 @@ public sealed class TelemetryTests
         return builder.Build();
     }
 
-    private static string TraceParent(ActivityContext context) => $"00-{context.TraceId}-{context.SpanId}-01";
+    private static ActivityContext Context(ActivityTraceFlags flags) => new(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), flags);
+
+    private static string TraceParent(ActivityContext context) =>
+        $"00-{context.TraceId}-{context.SpanId}-{(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}";
 }

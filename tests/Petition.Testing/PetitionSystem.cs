@@ -22,11 +22,17 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
     private readonly Dictionary<string, string> _settings = [];
 
     /// <summary>A system whose services also get <paramref name="settings"/> (another broker, say); xunit fixtures use the plain constructor.</summary>
-    public static PetitionSystem With(IReadOnlyDictionary<string, string> settings)
+    public static PetitionSystem With(IReadOnlyDictionary<string, string> settings) => new(settings);
+
+    public PetitionSystem()
     {
-        var system = new PetitionSystem();
-        foreach (var (key, value) in settings) system._settings[key] = value;
-        return system;
+    }
+
+    /// <summary>For fixtures of a system with settings of its own.</summary>
+    protected PetitionSystem(IReadOnlyDictionary<string, string> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        foreach (var (key, value) in settings) _settings[key] = value;
     }
 
     public string Queue { get; } = $"store-signatures-test-{Guid.NewGuid():N}";

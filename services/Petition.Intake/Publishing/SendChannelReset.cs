@@ -34,7 +34,8 @@ internal sealed partial class SendChannelReset(IBus bus, ILogger<SendChannelRese
         LogResetting(logger);
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            // The broker refuses within milliseconds; MassTransit would repeat the refused declare a second later.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             var endpoint = await bus.GetSendEndpoint(Refused);
             await endpoint.Send(new ResetChannel(), timeout.Token);
         }

@@ -49,7 +49,8 @@ internal sealed class SignaturePublisher(IBus bus, SendChannelReset channelReset
             // A nack, or no confirm in time while the caller still waits: either can mean a channel that will
             // never confirm again (RabbitMQ 3.10 after a quorum leader change; rabbitmq-dotnet-client #1930
             // after a broker restart), so it is replaced.
-            if (refused || late) await channelReset.AfterNackAsync();
+            // Not awaited: the signer's 503 does not wait for the channel to be replaced.
+            if (refused || late) _ = channelReset.AfterNackAsync();
             throw new BrokerUnavailableException(late ? "The broker did not confirm in time." : "The broker refused the message.", e);
         }
     }

@@ -93,8 +93,7 @@ public sealed partial class StoreSignaturesConsumer(
         catch (PostgresException e) when (StoreRetry.IsBadData(e))
         {
             // Set aside with the reason, confirmed by the broker before the batch is acked: never dropped.
-            // SQLSTATE and the column or constraint only: PostgreSQL's message text can quote the value.
-            var reason = $"{e.SqlState} {e.ConstraintName ?? e.ColumnName ?? e.DataTypeName ?? ""}".TrimEnd();
+            var reason = PostgresErrors.Describe(e);
             LogPoison(logger, message.Message.BatchId, reason);
             var poison = await context.GetSendEndpoint(new Uri($"queue:{messaging.Value.SignatureQueue}_error"));
             await poison.Send(message.Message, send => send.Headers.Set(PoisonReasonHeader, reason), context.CancellationToken);
