@@ -52,7 +52,7 @@ public sealed record AcceptedSignature
     /// <summary>The email, AES-GCM encrypted, present only when the signer agreed to be contacted.</summary>
     public byte[]? ContactEmail { get; init; }
 
-    /// <summary>W3C traceparent of the request that submitted it, so a batch can link back to each request.</summary>
+    /// <summary>W3C traceparent of the request that submitted it when that request is traced, so a batch can link back to it.</summary>
     public string? TraceParent { get; init; }
 }
 

@@ -20,7 +20,8 @@ public sealed class DashboardTests
         var petition = await system.CreatePetitionAsync();
         var exporting = dashboard.ExportSettings;
         var intake = system.StartIntake(exporting);
-        system.StartWorker(exporting);
+        // The worker's line for each committed batch (Debug), so a log record falls inside the signature's trace.
+        system.StartWorker(new Dictionary<string, string>(exporting) { ["Logging:LogLevel:Petition.Worker.Storing"] = "Debug" });
         var counter = system.StartCounter(exporting);
         await Task.WhenAll(intake.WaitUntilReadyAsync(TimeSpan.FromSeconds(60)), counter.WaitUntilReadyAsync(TimeSpan.FromSeconds(60)));
         // A live client, so the counter has someone to push the new total to.
@@ -55,6 +56,12 @@ public sealed class DashboardTests
         // The libraries' own spans: Npgsql's COPY under the copy, the Redis call under the dedup.
         Assert.Contains(spans, s => s.Name == "COPY FROM" && byId[s.ParentSpanId!].Name == "signatures copy");
         Assert.Contains(spans, s => s.Name.StartsWith("EVAL", StringComparison.Ordinal) && byId[s.ParentSpanId!].Name == "signatures dedup");
+
+        // The logs go there too, with the trace id of the work they describe.
+        IReadOnlyList<(string Service, string Message)> logs = [];
+        await PetitionSystem.WaitUntilAsync(async () => (logs = await dashboard.LogsAsync(traceId))
+                .Any(l => l.Service == "Petition.Worker" && l.Message.StartsWith("Batch of 1 signatures committed", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the worker's log line of the batch, in the signature's trace", () => string.Join("; ", logs));
 
         // And in the dashboard's own UI, as an operator opens it.
         using var playwright = await Playwright.CreateAsync();

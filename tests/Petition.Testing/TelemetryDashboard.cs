@@ -66,6 +66,17 @@ public sealed class TelemetryDashboard : IDisposable
         ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
     };
 
+    /// <summary>The services and messages of the log records the dashboard holds for one trace.</summary>
+    public async Task<IReadOnlyList<(string Service, string Message)>> LogsAsync(ActivityTraceId traceId)
+    {
+        var body = await _api.GetFromJsonAsync<JsonElement>($"/api/telemetry/logs?traceId={traceId}&limit=1000");
+        return [.. from resource in body.GetProperty("data").GetProperty("resourceLogs").EnumerateArray()
+                   let service = ServiceName(resource)
+                   from scope in resource.GetProperty("scopeLogs").EnumerateArray()
+                   from record in scope.GetProperty("logRecords").EnumerateArray()
+                   select (service, record.TryGetProperty("body", out var text) ? text.GetProperty("stringValue").GetString() ?? "" : "")];
+    }
+
     public void Dispose() => _api.Dispose();
 
     private static string ServiceName(JsonElement resource) =>

@@ -211,7 +211,9 @@ internal static class SignaturesApi
             PostalCode = valid.PostalCode,
             Source = source,
             SubmittedAt = clock.GetUtcNow(),
-            TraceParent = Activity.Current?.Id,
+            // Only a traced request's: an untraced one (most, when traces are sampled) would add its id to every
+            // signature's message and a link to every batch span, for nothing (measured: a third more CPU).
+            TraceParent = Activity.Current is { Recorded: true } request ? request.Id : null,
         };
     }
 
