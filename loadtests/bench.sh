@@ -16,7 +16,7 @@ fi
 # The load generator signs as thousands of people from one address: the per-address limits would stop it.
 export RateLimits__Enabled=false
 # The pipeline, without a viewer competing for the same two cores (PETITION_DASHBOARD=on to measure it too;
-# the README gives what exporting costs).
+# docs/benchmarks.md gives what exporting costs).
 export PETITION_DASHBOARD=${PETITION_DASHBOARD:-off}
 deploy/local/up.sh
 eval "$(deploy/local/servers.sh env)"

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Starts Debian's Prometheus on 127.0.0.1:9090, scraping the services' /metrics and RabbitMQ's exporter,
-# with its data under $PETITION_DATA/prometheus.   deploy/local/prometheus.sh start|stop
+# Starts Debian's Prometheus on 127.0.0.1:9090 (PETITION_PROMETHEUS_PORT), scraping the services' /metrics and
+# RabbitMQ's exporter, with its data under $PETITION_DATA/prometheus.   deploy/local/prometheus.sh start|stop|url
+# The targets come from the variables up.sh and servers.sh start them with (PETITION_INTAKE_URL,
+# PETITION_WORKER_URL, PETITION_COUNTER_URL, PETITION_AMQP_PORT), so a run on other ports is scraped where it is.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 data=${PETITION_DATA:-$repo/.data}
 dir=$data/prometheus
 port=${PETITION_PROMETHEUS_PORT:-9090}
+intake_url=${PETITION_INTAKE_URL:-http://127.0.0.1:5080}
+worker_url=${PETITION_WORKER_URL:-http://127.0.0.1:5081}
+counter_url=${PETITION_COUNTER_URL:-http://127.0.0.1:5082}
+rabbit_metrics_port=$(( ${PETITION_AMQP_PORT:-5673} + 10019 )) # as servers.sh configures rabbitmq_prometheus
+
+target() { local authority=${1#*://}; echo "${authority%%/*}"; } # target <url>: its host:port
 
 case "${1:-start}" in
   start)
@@ -17,15 +25,15 @@ global:
 scrape_configs:
   - job_name: petition
     static_configs:
-      - targets: ['127.0.0.1:5080']
+      - targets: ['$(target "$intake_url")']
         labels: {service: intake}
-      - targets: ['127.0.0.1:5081']
+      - targets: ['$(target "$worker_url")']
         labels: {service: worker}
-      - targets: ['127.0.0.1:5082']
+      - targets: ['$(target "$counter_url")']
         labels: {service: counter}
   - job_name: rabbitmq
     static_configs:
-      - targets: ['127.0.0.1:$(( ${PETITION_AMQP_PORT:-5673} + 10019 ))']
+      - targets: ['127.0.0.1:$rabbit_metrics_port']
 CONF
     if [ -s "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then echo "[prometheus] already up on 127.0.0.1:$port"; exit 0; fi
     # Debian's unit runs it with these flags; no systemd here, so in the background.
@@ -39,5 +47,6 @@ CONF
     [ -s "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null || true
     rm -f "$dir/pid"
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  url) echo "http://127.0.0.1:$port" ;;
+  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
 esac

@@ -50,7 +50,7 @@ failed=$(count Failed)
 # Each with the first lines of its error message.
 failures=$(awk '/^ +Failed [A-Za-z]/ {n = 8} /^ +Stack Trace:/ {n = 0} n > 0 {print; n--}' "$log")
 rm -f "$log"
-# The fault suite's table (the README's is copied from a run of it).
+# The fault suite's table (the one in docs/faults.md is copied from a run of it).
 if [ -s artifacts/faults/faults.md ]; then
   echo "== faults"
   cat artifacts/faults/faults.md

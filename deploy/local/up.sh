@@ -66,7 +66,7 @@ Petition is up.
   Worker       $worker_url/health/ready
   Counter      $counter_url       (GET /api/petitions/{id}/count, /count/stream; widget: $counter_url/widget.js; demo: $counter_url/demo.html)
   Health       $intake_url/health/ready
-  Prometheus   http://127.0.0.1:9090   (scrapes every /metrics and RabbitMQ's queue metrics)
+  Prometheus   $(deploy/local/prometheus.sh url)   (scrapes every /metrics and RabbitMQ's queue metrics)
   Dashboard    $( [ "${PETITION_DASHBOARD:-on}" != off ] && echo "$(deploy/local/dashboard.sh url)   (traces, metrics and logs; services export to ${OTEL_EXPORTER_OTLP_ENDPOINT:-nowhere})" || echo "off")
   Admin key    PETITION_ADMIN_KEY in $data/secrets.env (send it as the X-Api-Key header)
   Servers      PostgreSQL 127.0.0.1:${PETITION_PG_PORT:-5433}, Redis 127.0.0.1:${PETITION_REDIS_PORT:-6380}, RabbitMQ 127.0.0.1:${PETITION_AMQP_PORT:-5673}

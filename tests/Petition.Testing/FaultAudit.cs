@@ -9,7 +9,7 @@ public sealed record FaultOutcome(string Fault, string Load, int Issued202, long
 
 /// <summary>
 /// The end of every fault test: waits for the pipeline to drain, then compares what the load was told (202s)
-/// with what PostgreSQL holds and what the counter shows, records the line for the README's table, and fails
+/// with what PostgreSQL holds and what the counter shows, records the line for the table in docs/faults.md, and fails
 /// on anything lost or counted twice.
 /// </summary>
 public static class FaultAudit
