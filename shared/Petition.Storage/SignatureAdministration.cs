@@ -144,7 +144,7 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
                 await transaction.CommitAsync(cancellationToken);
                 return new AdministrationOutcome(auditId, affected.Changed, totals, affected.Removed);
             }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < 3)
+            catch (PostgresException e) when (PostgresErrors.IsConflict(e) && attempt < 3)
             {
                 await Task.Delay(50 * attempt, cancellationToken);
             }

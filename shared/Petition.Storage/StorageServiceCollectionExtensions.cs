@@ -67,7 +67,7 @@ internal sealed partial class SchemaMigrationService(SchemaMigrator migrator, IL
                 LogMigrated(logger, applied.Count, string.Join(", ", applied));
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (PostgresErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 LogWaiting(logger, attempt, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), cancellationToken);

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Petition.Storage;
 
 namespace Petition.Counter.Counting;
@@ -28,7 +27,7 @@ public sealed partial class CountReconciler(
             {
                 await ReconcileAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or MassTransit.MassTransitException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((PostgresErrors.IsTransient(e) || e is MassTransit.MassTransitException) && !stoppingToken.IsCancellationRequested)
             {
                 LogFailed(logger, e.Message);
             }

@@ -35,7 +35,7 @@ public sealed partial class StoreSignaturesConsumer(
             var outcome = await StoreAsync(signatures, context.CancellationToken);
             await PublishTotalsAsync(context, outcome);
         }
-        catch (PostgresException e) when (StoreRetry.IsBadData(e))
+        catch (PostgresException e) when (PostgresErrors.IsBadData(e))
         {
             // One bad message must not hold back the good ones it was batched with: store them one by one.
             foreach (var message in context.Message)
@@ -90,7 +90,7 @@ public sealed partial class StoreSignaturesConsumer(
             var outcome = await StoreAsync(message.Message.Signatures, context.CancellationToken);
             await PublishTotalsAsync(context, outcome);
         }
-        catch (PostgresException e) when (StoreRetry.IsBadData(e))
+        catch (PostgresException e) when (PostgresErrors.IsBadData(e))
         {
             // Set aside with the reason, confirmed by the broker before the batch is acked: never dropped.
             var reason = PostgresErrors.Describe(e);
