@@ -65,7 +65,7 @@ public static class CountsApi
     {
         if (counts.Find(petitionId) is { } held) return held;
         if (!counts.IsLoaded || await reader.ReadAsync(petitionId, cancellationToken) is not { } committed) return null;
-        await updater.ApplyAsync(committed, cancellationToken);
+        await updater.ApplyAsync(PetitionCount.Of(committed), cancellationToken);
         return counts.Find(petitionId);
     }
 

@@ -49,7 +49,7 @@ public sealed partial class CountReconciler(
         var firstLoad = !counts.IsLoaded;
         var crossed = new List<MilestoneRecord>();
         var repaired = 0;
-        foreach (var committed in await reader.ReadAllAsync(cancellationToken))
+        foreach (var committed in (await reader.ReadAllAsync(cancellationToken)).Select(PetitionCount.Of))
         {
             var held = counts.Find(committed.PetitionId);
             if (held is not null && held.Version == committed.Version && held.Total != committed.Total)
