@@ -19,6 +19,7 @@ public static class StorageServiceCollectionExtensions
     {
         var connectionString = configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured.");
+        UtcTimestampHandler.Register();
         services.AddSingleton(provider =>
         {
             var builder = new NpgsqlDataSourceBuilder(connectionString);
