@@ -33,6 +33,7 @@ internal static class Extensions
         services.AddSingleton<SignatureDeduplicator>();
         services.AddSingleton<StoreRetry>();
         services.AddSingleton<CrashPoints>();
+        services.AddSingleton<SignatureStore>();
         services.AddHealthChecks()
             .AddCheck<DedupCacheHealthCheck>("redis", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
