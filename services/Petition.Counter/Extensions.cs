@@ -21,6 +21,7 @@ internal static class Extensions
         services.AddSingleton<MilestoneTracker>();
         services.AddSingleton<CountUpdater>();
         services.AddSingleton<CountBroadcaster>();
+        services.AddSingleton<ICountListener>(sp => sp.GetRequiredService<CountBroadcaster>());
         services.AddHostedService(sp => sp.GetRequiredService<CountBroadcaster>());
         services.AddSingleton<CountReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<CountReconciler>());

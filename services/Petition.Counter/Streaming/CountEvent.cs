@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Petition.Counter.Apis;
 using Petition.Counter.Counting;
 
 namespace Petition.Counter.Streaming;
