@@ -13,9 +13,12 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<CounterOptions>(builder.Configuration.GetSection("Counter"));
+        services.AddOptions<CounterOptions>().Bind(builder.Configuration.GetSection("Counter"))
+            .Validate(o => o.PushInterval >= TimeSpan.Zero && o.HeartbeatInterval > TimeSpan.Zero && o.ReconcileInterval > TimeSpan.Zero,
+                "Counter: PushInterval must not be negative, HeartbeatInterval and ReconcileInterval must be positive.")
+            .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
-        services.AddPetitionStorage(builder.Configuration);
+        builder.AddPetitionStorage();
 
         services.AddSingleton<PetitionCounts>();
         services.AddSingleton<MilestoneTracker>();

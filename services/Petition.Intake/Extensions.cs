@@ -26,7 +26,7 @@ internal static class Extensions
         services.AddSingleton<SigningKeys>();
         services.AddSingleton(TimeProvider.System);
 
-        services.AddPetitionStorage(builder.Configuration);
+        builder.AddPetitionStorage();
         services.AddPetitionBus(builder.Configuration);
         services.AddSendObserver<BrokerRefusals>();
 

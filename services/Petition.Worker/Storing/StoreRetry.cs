@@ -53,6 +53,6 @@ public sealed partial class StoreRetry
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "PostgreSQL unavailable for a batch of {Count} (attempt {Attempt}); retrying in {DelayMs} ms, batch stays unacked: {Reason}")]
+    [LoggerMessage(2, LogLevel.Warning, "PostgreSQL unavailable for a batch of {Count} (attempt {Attempt}); retrying in {DelayMs} ms, batch stays unacked: {Reason}")]
     private static partial void LogRetrying(ILogger logger, int count, int attempt, double delayMs, string? reason);
 }
