@@ -33,7 +33,7 @@ internal static class Extensions
             .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         // Every counter instance hears every commit: a queue of its own, deleted when it stops.
-        services.AddPetitionBus(builder.Configuration, bus => bus.AddConsumer<TotalsChangedConsumer>()
+        builder.AddPetitionBus(bus => bus.AddConsumer<TotalsChangedConsumer>()
             .Endpoint(e =>
             {
                 e.Temporary = true;

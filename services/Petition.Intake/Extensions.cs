@@ -27,7 +27,7 @@ internal static class Extensions
         services.AddSingleton(TimeProvider.System);
 
         builder.AddPetitionStorage();
-        services.AddPetitionBus(builder.Configuration);
+        builder.AddPetitionBus();
         services.AddSendObserver<BrokerRefusals>();
 
         services.AddSingleton<PetitionCatalog>();

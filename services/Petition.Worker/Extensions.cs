@@ -33,7 +33,7 @@ internal static class Extensions
         services.AddSingleton<SignatureStore>();
         services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
-        services.AddPetitionBus(builder.Configuration, bus =>
+        builder.AddPetitionBus(bus =>
         {
             bus.AddConsumer<StoreSignaturesConsumer, StoreSignaturesConsumerDefinition>();
             bus.AddConsumer<ForgetSignersConsumer, ForgetSignersConsumerDefinition>();
