@@ -13,14 +13,18 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<CounterOptions>(builder.Configuration.GetSection("Counter"));
+        services.AddOptions<CounterOptions>().Bind(builder.Configuration.GetSection("Counter"))
+            .Validate(o => o.PushInterval >= TimeSpan.Zero && o.HeartbeatInterval > TimeSpan.Zero && o.ReconcileInterval > TimeSpan.Zero,
+                "Counter: PushInterval must not be negative, HeartbeatInterval and ReconcileInterval must be positive.")
+            .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
-        services.AddPetitionStorage(builder.Configuration);
+        builder.AddPetitionStorage();
 
         services.AddSingleton<PetitionCounts>();
         services.AddSingleton<MilestoneTracker>();
         services.AddSingleton<CountUpdater>();
         services.AddSingleton<CountBroadcaster>();
+        services.AddSingleton<ICountListener>(sp => sp.GetRequiredService<CountBroadcaster>());
         services.AddHostedService(sp => sp.GetRequiredService<CountBroadcaster>());
         services.AddSingleton<CountReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<CountReconciler>());
@@ -29,7 +33,7 @@ internal static class Extensions
             .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         // Every counter instance hears every commit: a queue of its own, deleted when it stops.
-        services.AddPetitionBus(builder.Configuration, bus => bus.AddConsumer<TotalsChangedConsumer>()
+        builder.AddPetitionBus(bus => bus.AddConsumer<TotalsChangedConsumer>()
             .Endpoint(e =>
             {
                 e.Temporary = true;

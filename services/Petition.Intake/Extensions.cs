@@ -26,8 +26,8 @@ internal static class Extensions
         services.AddSingleton<SigningKeys>();
         services.AddSingleton(TimeProvider.System);
 
-        services.AddPetitionStorage(builder.Configuration);
-        services.AddPetitionBus(builder.Configuration);
+        builder.AddPetitionStorage();
+        builder.AddPetitionBus();
         services.AddSendObserver<BrokerRefusals>();
 
         services.AddSingleton<PetitionCatalog>();

@@ -20,24 +20,20 @@ internal static class Extensions
             // Polly's own limit, checked at start rather than when the first batch builds the retry policy.
             .Validate(o => o.MaxRetryDelay <= TimeSpan.FromDays(1), "Worker: MaxRetryDelay must be at most a day.")
             .ValidateOnStart();
-        services.AddPetitionStorage(builder.Configuration);
+        builder.AddPetitionStorage();
         services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection("Retention"))
             .Validate(o => o.AnonymiseAfterDays >= 0 && o.Interval > TimeSpan.Zero, "Retention: AnonymiseAfterDays must not be negative, Interval must be positive.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddHostedService<RetentionJob>();
 
-        var redis = builder.Configuration.GetConnectionString("Redis")
-            ?? throw new InvalidOperationException("ConnectionStrings:Redis is not configured.");
-        RedisDedupCache.AddTo(services, redis);
-        services.AddSingleton<SignatureDeduplicator>();
+        builder.AddDedupCache();
         services.AddSingleton<StoreRetry>();
         services.AddSingleton<CrashPoints>();
-        services.AddHealthChecks()
-            .AddCheck<DedupCacheHealthCheck>("redis", tags: [ServiceDefaultsExtensions.ReadyTag])
-            .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        services.AddSingleton<SignatureStore>();
+        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
-        services.AddPetitionBus(builder.Configuration, bus =>
+        builder.AddPetitionBus(bus =>
         {
             bus.AddConsumer<StoreSignaturesConsumer, StoreSignaturesConsumerDefinition>();
             bus.AddConsumer<ForgetSignersConsumer, ForgetSignersConsumerDefinition>();

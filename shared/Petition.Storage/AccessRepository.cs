@@ -21,11 +21,12 @@ public sealed class AccessRepository(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(Guid, string, string, byte[], int, DateTime, string, DateTime?)>(new CommandDefinition("""
-            SELECT key_id, name, scope, secret_hash, per_minute, created_at, created_by, revoked_at
+        var keys = await connection.QueryAsync<ApiKeyRecord>(new CommandDefinition("""
+            SELECT key_id AS KeyId, name, scope, secret_hash AS SecretHash, per_minute AS PerMinute,
+                   created_at AS CreatedAt, created_by AS CreatedBy, revoked_at AS RevokedAt
             FROM api_keys ORDER BY created_at
             """, cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new ApiKeyRecord(r.Item1, r.Item2, r.Item3, r.Item4, r.Item5, Utc(r.Item6), r.Item7, r.Item8 is { } at ? Utc(at) : null))];
+        return [.. keys];
     }
 
     /// <summary>Stores a new key (by its secret's hash).</summary>
@@ -111,6 +112,4 @@ public sealed class AccessRepository(NpgsqlDataSource dataSource)
         await AdminAudit.RecordAsync(connection, transaction, actor, action, null, details, affected ?? changed, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
-
-    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc), TimeSpan.Zero);
 }

@@ -26,10 +26,13 @@ public sealed class AdminAudit(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<AuditEntry>> LatestAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(long, string, string, Guid?, string, long, DateTime)>(new CommandDefinition("""
-            SELECT audit_id, actor, action, petition_id, details::text, affected, at FROM admin_audit ORDER BY audit_id DESC LIMIT @limit
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition("""
+            SELECT audit_id AS AuditId, actor, action, petition_id AS PetitionId, details::text AS Details, affected, at
+            FROM admin_audit ORDER BY audit_id DESC LIMIT @limit
             """, new { limit }, cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new AuditEntry(r.Item1, r.Item2, r.Item3, r.Item4, JsonSerializer.Deserialize<JsonElement>(r.Item5), r.Item6,
-            new DateTimeOffset(DateTime.SpecifyKind(r.Item7, DateTimeKind.Utc), TimeSpan.Zero)))];
+        return [.. rows.Select(r => new AuditEntry(r.AuditId, r.Actor, r.Action, r.PetitionId, JsonSerializer.Deserialize<JsonElement>(r.Details), r.Affected, r.At))];
     }
+
+    // The details as PostgreSQL sends them (text), parsed into the entry's JSON above.
+    private sealed record Row(long AuditId, string Actor, string Action, Guid? PetitionId, string Details, long Affected, DateTimeOffset At);
 }

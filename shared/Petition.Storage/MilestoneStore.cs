@@ -9,16 +9,18 @@ public sealed record MilestoneRecord(Guid PetitionId, string Kind, long Mileston
 /// <summary>Records each milestone once, whichever counter instance notices it first.</summary>
 public sealed class MilestoneStore(NpgsqlDataSource dataSource)
 {
+    private const string Columns = "petition_id AS PetitionId, kind, milestone, total, reached_at AS ReachedAt";
+
     /// <summary>Records the milestones in one statement; returns those that were not recorded before.</summary>
     public async Task<IReadOnlyList<MilestoneRecord>> RecordNewAsync(IReadOnlyList<MilestoneRecord> candidates, CancellationToken cancellationToken)
     {
         if (candidates.Count == 0) return [];
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(Guid PetitionId, string Kind, long Milestone, long Total, DateTime ReachedAt)>(new CommandDefinition("""
+        var recorded = await connection.QueryAsync<MilestoneRecord>(new CommandDefinition($"""
             INSERT INTO petition_milestones (petition_id, kind, milestone, total)
             SELECT * FROM unnest(@petitions, @kinds, @milestones, @totals)
             ON CONFLICT DO NOTHING
-            RETURNING petition_id, kind, milestone, total, reached_at
+            RETURNING {Columns}
             """, new
         {
             petitions = candidates.Select(c => c.PetitionId).ToArray(),
@@ -26,7 +28,7 @@ public sealed class MilestoneStore(NpgsqlDataSource dataSource)
             milestones = candidates.Select(c => c.Milestone).ToArray(),
             totals = candidates.Select(c => c.Total).ToArray(),
         }, cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new MilestoneRecord(r.PetitionId, r.Kind, r.Milestone, r.Total, new DateTimeOffset(r.ReachedAt, TimeSpan.Zero)))];
+        return [.. recorded];
     }
 
     /// <summary>Marks a milestone's event as confirmed by the broker.</summary>
@@ -42,9 +44,8 @@ public sealed class MilestoneStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<MilestoneRecord>> UnpublishedAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(Guid PetitionId, string Kind, long Milestone, long Total, DateTime ReachedAt)>(new CommandDefinition(
-            "SELECT petition_id, kind, milestone, total, reached_at FROM petition_milestones WHERE published_at IS NULL",
-            cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new MilestoneRecord(r.PetitionId, r.Kind, r.Milestone, r.Total, new DateTimeOffset(r.ReachedAt, TimeSpan.Zero)))];
+        var unpublished = await connection.QueryAsync<MilestoneRecord>(new CommandDefinition(
+            $"SELECT {Columns} FROM petition_milestones WHERE published_at IS NULL", cancellationToken: cancellationToken));
+        return [.. unpublished];
     }
 }

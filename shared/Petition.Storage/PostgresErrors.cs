@@ -1,15 +1,56 @@
+using System.Data.Common;
 using System.Diagnostics;
+using System.Net.Sockets;
 using Npgsql;
 
 namespace Petition.Storage;
 
 /// <summary>
-/// What may be said of a PostgreSQL error outside the database: its SQLSTATE and the constraint, column or type
-/// it names. PostgreSQL's message text can quote the value it refused (a name, an email), so it is never
-/// repeated in a log line, a header or a span.
+/// What a PostgreSQL failure means, in one place: whether waiting may outlast it (<see cref="IsTransient"/>), whether
+/// its rows are at fault (<see cref="IsBadData"/>), whether PostgreSQL undid the transaction for a concurrent one
+/// (<see cref="IsConflict"/>); and what may be said of it outside the database: its SQLSTATE and the constraint,
+/// column or type it names. PostgreSQL's message text can quote the value it refused (a name, an email), so it is
+/// never repeated in a log line, a header or a span.
 /// </summary>
 public static class PostgresErrors
 {
+    /// <summary>
+    /// True when the same work may succeed later: PostgreSQL or the way to it is unavailable, not the statement or its
+    /// data at fault. Npgsql's answer (<see cref="DbException.IsTransient"/>: the connection refused, lost or timed out,
+    /// the server shutting down or starting up, out of resources, a deadlock, a serialisation failure), plus a
+    /// read-only server (25006: a failover in progress, the old primary refuses writes until clients reach the new one)
+    /// and the rest of class 57 (an operator's cancel, shutdown or restart), plus a timeout or a network failure that
+    /// arrives unwrapped. An <see cref="InvalidOperationException"/> is never one: it is a bug in how a connection or a
+    /// mapping is used, and waiting would hide it.
+    /// </summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.IsTransient
+            || postgres.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction
+            || postgres.SqlState.StartsWith("57", StringComparison.Ordinal),
+        DbException database => database.IsTransient,
+        TimeoutException or SocketException or IOException => true,
+        _ => false,
+    };
+
+    /// <summary>Data exceptions (22xxx) and integrity violations (23xxx): the same rows fail the same way on every attempt.</summary>
+    public static bool IsBadData(PostgresException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// PostgreSQL rolled the transaction back to resolve a deadlock or a serialisation failure with a concurrent one:
+    /// none of it took effect, so it may be run again at once. (A lost connection is no such case: its commit may have
+    /// happened.)
+    /// </summary>
+    public static bool IsConflict(PostgresException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
+    }
+
     /// <summary>"23505 signatures_petition_id_dedup_key_key", say.</summary>
     public static string Describe(PostgresException e)
     {

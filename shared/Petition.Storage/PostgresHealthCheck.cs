@@ -15,7 +15,7 @@ public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCh
             await command.ExecuteScalarAsync(cancellationToken);
             return HealthCheckResult.Healthy("PostgreSQL answers.");
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (PostgresErrors.IsTransient(e))
         {
             return HealthCheckResult.Unhealthy("PostgreSQL does not answer: " + e.Message);
         }

@@ -1,7 +1,6 @@
 using System.Net;
 using Npgsql;
 using NpgsqlTypes;
-using Petition.Contracts;
 
 namespace Petition.Storage;
 
@@ -12,7 +11,10 @@ public sealed record InvalidationCriteria(Guid PetitionId, IPNetwork? AddressRan
 /// The outcome of a change to stored signatures: its audit entry (0 for a signer's own withdrawal), how many
 /// rows, the new totals, and the signers removed (to drop from the dedup cache).
 /// </summary>
-public sealed record AdministrationOutcome(long AuditId, long Affected, IReadOnlyList<PetitionTotalsChanged> Totals, IReadOnlyList<SignerToForget> Removed);
+public sealed record AdministrationOutcome(long AuditId, long Affected, IReadOnlyList<PetitionTotals> Totals, IReadOnlyList<RemovedSigner> Removed);
+
+/// <summary>A signer whose signature was removed from one petition, by the keyed hash of their email.</summary>
+public sealed record RemovedSigner(Guid PetitionId, byte[] DedupKey);
 
 /// <summary>What happened to a withdrawal.</summary>
 public enum WithdrawalResult
@@ -33,9 +35,8 @@ public sealed record ExportedSignature(
 
 /// <summary>
 /// Admin changes to stored signatures (strike-outs, withdrawals, erasures) and exports. A change and its
-/// totals move in one transaction, and the totals move by exactly the rows that stopped counting, in the
-/// worker's lock order (country rows, then the petition row, each sorted), so totals stay equal to
-/// COUNT(*) of valid signatures while batches keep committing.
+/// totals move in one transaction, through the <see cref="TotalsLedger"/> the worker's batches use too, so
+/// totals stay equal to COUNT(*) of valid signatures while batches keep committing.
 /// </summary>
 public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
 {
@@ -116,7 +117,7 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
         }
     }
 
-    private sealed record Affected(Guid[] Petitions, long Changed, IReadOnlyList<SignerToForget> Removed);
+    private sealed record Affected(Guid[] Petitions, long Changed, IReadOnlyList<RemovedSigner> Removed);
 
     // One transaction with its audit entry (when an admin acts), retried when PostgreSQL aborts it for a
     // deadlock or a serialisation failure: two admin changes can meet on the same rows in either order.
@@ -140,11 +141,11 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
                     await audit.ExecuteNonQueryAsync(cancellationToken);
                 }
 
-                var totals = await TotalsReader.ReadInAsync(connection, transaction, affected.Petitions, cancellationToken);
+                var totals = await TotalsLedger.ReadAsync(connection, transaction, affected.Petitions, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return new AdministrationOutcome(auditId, affected.Changed, totals, affected.Removed);
             }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < 3)
+            catch (PostgresException e) when (PostgresErrors.IsConflict(e) && attempt < 3)
             {
                 await Task.Delay(50 * attempt, cancellationToken);
             }
@@ -152,7 +153,7 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
     }
 
     // Runs the change, which returns (petition_id, country, counted, signature_id, dedup_key) of each row it
-    // took out, subtracts the counted ones from the totals and, for removals, keeps a tombstone of each id.
+    // took out, takes the counted ones out of the totals and, for removals, keeps a tombstone of each id.
     private static async Task<Affected> StopCountingAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string change, Action<NpgsqlParameterCollection> parameters,
         bool removes, CancellationToken cancellationToken)
@@ -163,15 +164,7 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
         await using var command = new NpgsqlCommand($$"""
             WITH changed AS ({{change}}),
             counted AS (SELECT petition_id, country FROM changed WHERE counted),
-            by_country AS (
-                INSERT INTO petition_country_totals AS t (petition_id, country, total)
-                SELECT petition_id, country, -count(*) FROM counted GROUP BY petition_id, country ORDER BY petition_id, country
-                ON CONFLICT (petition_id, country) DO UPDATE SET total = t.total + excluded.total
-            ), by_petition AS (
-                INSERT INTO petition_totals AS t (petition_id, total, version)
-                SELECT petition_id, -count(*), 1 FROM counted GROUP BY petition_id ORDER BY petition_id
-                ON CONFLICT (petition_id) DO UPDATE SET total = t.total + excluded.total, version = t.version + 1
-            ){{tombstones}}
+            {{TotalsLedger.Subtract("counted")}}{{tombstones}}
             SELECT (SELECT coalesce(array_agg(DISTINCT petition_id), '{}') FROM counted),
                    (SELECT coalesce(array_agg(petition_id ORDER BY signature_id), '{}') FROM changed),
                    (SELECT coalesce(array_agg(dedup_key ORDER BY signature_id), '{}') FROM changed)
@@ -182,6 +175,6 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
         var petitions = reader.GetFieldValue<Guid[]>(1);
         var keys = reader.GetFieldValue<byte[][]>(2);
         // Struck-out signers stay taken (their rows stay); removed ones are to be forgotten everywhere.
-        return new Affected(reader.GetFieldValue<Guid[]>(0), petitions.Length, removes ? [.. petitions.Select((p, i) => new SignerToForget(p, keys[i]))] : []);
+        return new Affected(reader.GetFieldValue<Guid[]>(0), petitions.Length, removes ? [.. petitions.Select((p, i) => new RemovedSigner(p, keys[i]))] : []);
     }
 }

@@ -9,7 +9,7 @@ namespace Petition.Storage;
 /// What one committed batch did: how many rows this attempt inserted and recorded as duplicates, which of
 /// the batch's signatures are stored (by this attempt or an earlier one), and the petitions' new totals.
 /// </summary>
-public sealed record BatchOutcome(int Stored, int Duplicates, IReadOnlySet<Guid> StoredSignatureIds, IReadOnlyList<PetitionTotalsChanged> Totals);
+public sealed record BatchOutcome(int Stored, int Duplicates, IReadOnlySet<Guid> StoredSignatureIds, IReadOnlyList<PetitionTotals> Totals);
 
 /// <summary>Starts the one-transaction write of a batch of signatures.</summary>
 public sealed class SignatureBatchWriter(NpgsqlDataSource dataSource)
@@ -102,45 +102,36 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
         else await importer.WriteAsync(value, type, cancellationToken);
     }
 
+    // ON CONFLICT without a target covers both keys: the signature id (a redelivered batch) and
+    // (petition, dedup key) (a signer already stored). DISTINCT ON keeps the first of in-batch repeats;
+    // the fixed order keeps concurrent workers from deadlocking on the unique index.
+    private static readonly string Merge = $"""
+        WITH stored AS (
+            INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
+                                    client_address, email_domain, contact_email)
+            SELECT DISTINCT ON (petition_id, dedup_key)
+                   signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
+                   client_address, email_domain, contact_email
+            FROM signature_staging s
+            -- Redis says "taken" only for committed signers; PostgreSQL confirms it (after a restore, say).
+            WHERE (NOT known_duplicate
+                   OR NOT EXISTS (SELECT 1 FROM signatures x WHERE x.petition_id = s.petition_id AND x.dedup_key = s.dedup_key))
+              -- Withdrawn or erased since this batch was first stored: a redelivery must not bring it back.
+              AND NOT EXISTS (SELECT 1 FROM signature_removals r WHERE r.signature_id = s.signature_id)
+            ORDER BY petition_id, dedup_key, submitted_at, signature_id
+            ON CONFLICT DO NOTHING
+            RETURNING petition_id, country, submitted_at
+        ), {TotalsLedger.Add("stored")}
+        SELECT count(*) FROM stored
+        """;
+
     /// <summary>Merges staging into the signatures and totals, commits, and returns the new totals.</summary>
     public async Task<BatchOutcome> CommitAsync(CancellationToken cancellationToken)
     {
         var petitions = _petitions.ToArray();
+        // One round trip: the merge, the duplicates, the totals read back, the stored ids.
         await using var batch = new NpgsqlBatch(_connection, _transaction);
-
-        // ON CONFLICT without a target covers both keys: the signature id (a redelivered batch) and
-        // (petition, dedup key) (a signer already stored). DISTINCT ON keeps the first of in-batch repeats;
-        // the fixed order keeps concurrent workers from deadlocking on the unique index.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-            WITH stored AS (
-                INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
-                                        client_address, email_domain, contact_email)
-                SELECT DISTINCT ON (petition_id, dedup_key)
-                       signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
-                       client_address, email_domain, contact_email
-                FROM signature_staging s
-                -- Redis says "taken" only for committed signers; PostgreSQL confirms it (after a restore, say).
-                WHERE (NOT known_duplicate
-                       OR NOT EXISTS (SELECT 1 FROM signatures x WHERE x.petition_id = s.petition_id AND x.dedup_key = s.dedup_key))
-                  -- Withdrawn or erased since this batch was first stored: a redelivery must not bring it back.
-                  AND NOT EXISTS (SELECT 1 FROM signature_removals r WHERE r.signature_id = s.signature_id)
-                ORDER BY petition_id, dedup_key, submitted_at, signature_id
-                ON CONFLICT DO NOTHING
-                RETURNING petition_id, country, submitted_at
-            ), by_country AS (
-                INSERT INTO petition_country_totals AS t (petition_id, country, total)
-                SELECT petition_id, country, count(*) FROM stored GROUP BY petition_id, country ORDER BY petition_id, country
-                ON CONFLICT (petition_id, country) DO UPDATE SET total = t.total + excluded.total
-            ), by_petition AS (
-                -- An upsert, in petition order: a missing totals row is created, and concurrent batches
-                -- touching the same petitions take their row locks in the same order.
-                INSERT INTO petition_totals AS t (petition_id, total, version, last_signed_at)
-                SELECT petition_id, count(*), 1, max(submitted_at) FROM stored GROUP BY petition_id ORDER BY petition_id
-                ON CONFLICT (petition_id) DO UPDATE SET total = t.total + excluded.total, version = t.version + 1,
-                    last_signed_at = greatest(t.last_signed_at, excluded.last_signed_at)
-            )
-            SELECT count(*) FROM stored
-            """));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Merge));
         // Whatever in staging is not stored under its own id repeats an earlier signer. A redelivered row
         // that was stored by the first attempt is found by its id, so it is never mistaken for a duplicate.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
@@ -152,54 +143,28 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             """));
         // Absolute totals for every petition in the batch, even one this attempt added nothing to, so a
         // redelivery after a crash between commit and publish still announces them.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "SELECT petition_id, total, version, last_signed_at FROM petition_totals WHERE petition_id = ANY(@petitions)")
-        { Parameters = { new NpgsqlParameter("petitions", petitions) } });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "SELECT petition_id, country, total FROM petition_country_totals WHERE petition_id = ANY(@petitions) AND total <> 0")
-        { Parameters = { new NpgsqlParameter("petitions", petitions) } });
+        foreach (var readBack in TotalsLedger.ReadBack(petitions)) batch.BatchCommands.Add(readBack);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             SELECT s.signature_id FROM signature_staging s
             WHERE EXISTS (SELECT 1 FROM signatures x WHERE x.signature_id = s.signature_id)
             """));
 
         var stored = 0;
-        var totals = new List<(Guid Petition, long Total, long Version, DateTimeOffset? Last)>();
-        var byCountry = petitions.ToDictionary(p => p, _ => new Dictionary<string, long>(StringComparer.Ordinal));
+        IReadOnlyList<PetitionTotals> totals;
         var storedIds = new HashSet<Guid>();
-        int duplicates;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            // Result sets: the merge's count, then the three SELECTs (the duplicates INSERT returns none).
+            // Result sets: the merge's count, the two of the totals, the stored ids (the duplicates INSERT returns none).
             while (await reader.ReadAsync(cancellationToken)) stored += (int)reader.GetInt64(0);
             await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                totals.Add((reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2),
-                    reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3)));
-            }
-
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                byCountry[reader.GetGuid(0)][reader.GetString(1)] = reader.GetInt64(2);
-            }
-
+            totals = await TotalsLedger.ReadBackAsync(reader, cancellationToken);
             await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) storedIds.Add(reader.GetGuid(0));
         }
 
-        duplicates = batch.BatchCommands[1].RecordsAffected;
+        var duplicates = batch.BatchCommands[1].RecordsAffected;
         await _transaction.CommitAsync(cancellationToken);
-
-        return new BatchOutcome(stored, duplicates, storedIds, totals.Select(t => new PetitionTotalsChanged
-        {
-            PetitionId = t.Petition,
-            Total = t.Total,
-            Version = t.Version,
-            LastSignedAt = t.Last,
-            ByCountry = byCountry[t.Petition],
-        }).ToList());
+        return new BatchOutcome(stored, duplicates, storedIds, totals);
     }
 
     /// <summary>Rolls back anything not committed and returns the connection to the pool.</summary>

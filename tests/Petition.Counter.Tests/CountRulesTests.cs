@@ -1,5 +1,4 @@
 using Petition.Counter.Counting;
-using Petition.Storage;
 
 namespace Petition.Counter.Tests;
 

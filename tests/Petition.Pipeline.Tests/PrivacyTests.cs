@@ -85,7 +85,7 @@ public sealed class PrivacyTests
         var builder = WebApplication.CreateBuilder([$"--ConnectionStrings:Postgres={TestServers.PostgresDatabase(PetitionSystem.Database)}",
             $"--{TelemetryExtensions.OtlpEndpointSetting}=http://127.0.0.1:9"]);
         builder.AddServiceDefaults();
-        builder.Services.AddPetitionStorage(builder.Configuration);
+        builder.AddPetitionStorage();
         await using var app = builder.Build();
         Assert.NotNull(app.Services.GetService<TracerProvider>()); // built, as in a service that exports: Npgsql's spans are recorded
         await using var command = app.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT @value::uuid");

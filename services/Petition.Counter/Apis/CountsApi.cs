@@ -9,14 +9,6 @@ using Petition.Storage;
 
 namespace Petition.Counter.Apis;
 
-/// <summary>What a campaign page shows: "127,412 signatures from 104 countries".</summary>
-public sealed record CountView(
-    Guid PetitionId, long Total, long Target, int Countries, IReadOnlyDictionary<string, long> ByCountry, DateTimeOffset? UpdatedAt, long Version)
-{
-    public static CountView Of(PetitionCount c) =>
-        new(c.PetitionId, c.Total, c.Target, c.ByCountry.Count, c.ByCountry, c.LastSignedAt, c.Version);
-}
-
 /// <summary>Live totals: JSON a CDN can cache, and a Server-Sent Events stream.</summary>
 public static class CountsApi
 {
@@ -65,7 +57,7 @@ public static class CountsApi
     {
         if (counts.Find(petitionId) is { } held) return held;
         if (!counts.IsLoaded || await reader.ReadAsync(petitionId, cancellationToken) is not { } committed) return null;
-        await updater.ApplyAsync(committed, cancellationToken);
+        await updater.ApplyAsync(PetitionCount.Of(committed), cancellationToken);
         return counts.Find(petitionId);
     }
 

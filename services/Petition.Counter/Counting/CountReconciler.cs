@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Petition.Storage;
 
 namespace Petition.Counter.Counting;
@@ -28,7 +27,7 @@ public sealed partial class CountReconciler(
             {
                 await ReconcileAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or MassTransit.MassTransitException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((PostgresErrors.IsTransient(e) || e is MassTransit.MassTransitException) && !stoppingToken.IsCancellationRequested)
             {
                 LogFailed(logger, e.Message);
             }
@@ -50,7 +49,7 @@ public sealed partial class CountReconciler(
         var firstLoad = !counts.IsLoaded;
         var crossed = new List<MilestoneRecord>();
         var repaired = 0;
-        foreach (var committed in await reader.ReadAllAsync(cancellationToken))
+        foreach (var committed in (await reader.ReadAllAsync(cancellationToken)).Select(PetitionCount.Of))
         {
             var held = counts.Find(committed.PetitionId);
             if (held is not null && held.Version == committed.Version && held.Total != committed.Total)

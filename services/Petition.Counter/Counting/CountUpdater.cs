@@ -1,11 +1,10 @@
-using Petition.Counter.Streaming;
 using Petition.ServiceDefaults;
 using Petition.Storage;
 
 namespace Petition.Counter.Counting;
 
 /// <summary>Moves a petition's totals forward and sets off what follows: the push to live clients, milestones.</summary>
-public sealed class CountUpdater(PetitionCounts counts, CountBroadcaster broadcaster, MilestoneTracker milestones)
+public sealed class CountUpdater(PetitionCounts counts, ICountListener listener, MilestoneTracker milestones)
 {
     /// <summary>
     /// Applies the candidate if it is newer than what is held; returns the milestones it may have crossed
@@ -18,7 +17,7 @@ public sealed class CountUpdater(PetitionCounts counts, CountBroadcaster broadca
         // span for each would bury the signatures' traces.
         using var activity = PetitionTelemetry.Source.StartActivity("totals apply")?
             .SetTag("petition.id", candidate.PetitionId).SetTag("petition.version", candidate.Version);
-        broadcaster.Notify(candidate.PetitionId); // the push continues this span's trace
+        listener.Notify(candidate.PetitionId); // the push continues this span's trace
         return [.. milestones.Crossed(previous?.Total ?? 0, candidate)];
     }
 

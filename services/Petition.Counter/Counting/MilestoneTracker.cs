@@ -50,6 +50,6 @@ public sealed partial class MilestoneTracker(MilestoneStore store, IBus bus, Tim
         }
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Petition {PetitionId} reached its {Kind} milestone {Milestone}")]
+    [LoggerMessage(11, LogLevel.Information, "Petition {PetitionId} reached its {Kind} milestone {Milestone}")]
     private static partial void LogReached(ILogger logger, Guid petitionId, string kind, long milestone);
 }

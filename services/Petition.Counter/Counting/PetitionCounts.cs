@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Petition.Storage;
 
 namespace Petition.Counter.Counting;
 

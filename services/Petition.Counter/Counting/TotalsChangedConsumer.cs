@@ -10,11 +10,16 @@ public sealed class TotalsChangedConsumer(PetitionCounts counts, TotalsReader re
     public async Task Consume(ConsumeContext<PetitionTotalsChanged> context)
     {
         var changed = context.Message;
-        var known = counts.Find(changed.PetitionId);
+        if (counts.Find(changed.PetitionId) is { } known)
+        {
+            await updater.ApplyAsync(
+                new PetitionCount(changed.PetitionId, changed.Total, known.Target, changed.ByCountry, changed.Version, changed.LastSignedAt),
+                context.CancellationToken);
+        }
         // A petition this counter has not seen yet (created since it loaded): read it whole, target included.
-        var candidate = known is null
-            ? await reader.ReadAsync(changed.PetitionId, context.CancellationToken)
-            : new PetitionCount(changed.PetitionId, changed.Total, known.Target, changed.ByCountry, changed.Version, changed.LastSignedAt);
-        if (candidate is not null) await updater.ApplyAsync(candidate, context.CancellationToken);
+        else if (await reader.ReadAsync(changed.PetitionId, context.CancellationToken) is { } committed)
+        {
+            await updater.ApplyAsync(PetitionCount.Of(committed), context.CancellationToken);
+        }
     }
 }

@@ -14,7 +14,7 @@ namespace Petition.Counter.Streaming;
 /// Each update is encoded once; each client holds only the latest, so a slow client skips figures
 /// rather than holding up the others or growing a queue.
 /// </summary>
-public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOptions> options, IOptions<JsonOptions> json) : BackgroundService
+public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOptions> options, IOptions<JsonOptions> json) : BackgroundService, ICountListener
 {
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscriber, byte>> _subscribers = new();
     // Each changed petition, with the span of the latest change, whose trace the push continues.

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Petition.Counter.Apis;
-using Petition.Storage;
+using Petition.Counter.Counting;
 
 namespace Petition.Counter.Streaming;
 

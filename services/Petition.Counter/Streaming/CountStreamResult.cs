@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
-using Petition.Storage;
+using Petition.Counter.Counting;
 
 namespace Petition.Counter.Streaming;
 

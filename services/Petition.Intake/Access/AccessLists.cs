@@ -4,7 +4,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
 using Petition.ServiceDefaults;
 using Petition.Storage;
 
@@ -86,7 +85,7 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
         {
             await ReloadAsync(cancellationToken);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (PostgresErrors.IsTransient(e))
         {
             LogFailed(logger, e.Message);
         }
@@ -122,7 +121,7 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
             {
                 await ReloadAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (PostgresErrors.IsTransient(e) && !stoppingToken.IsCancellationRequested)
             {
                 LogFailed(logger, e.Message);
             }

@@ -161,7 +161,7 @@ internal static class AdminApi
         var outcome = await administration.InvalidateAsync(
             new InvalidationCriteria(petitionId, range, domain, body.From, body.To), ApiKeyHandler.ActorOf(http.User), cancellationToken);
         await announcer.AnnounceAsync(outcome, cancellationToken);
-        var total = outcome.Totals.SingleOrDefault()?.Total ?? (await totals.ReadAsync(petitionId, cancellationToken))?.Total ?? 0;
+        var total = outcome.Totals.SingleOrDefault()?.Total ?? (await totals.ReadAsync(petitionId, cancellationToken))?.Totals.Total ?? 0;
         return TypedResults.Ok(new InvalidationDone(outcome.AuditId, outcome.Affected, total));
     }
 

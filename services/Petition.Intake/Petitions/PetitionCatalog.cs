@@ -35,7 +35,7 @@ internal sealed partial class PetitionCatalog(
             {
                 await ListenAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception e) when (PostgresErrors.IsTransient(e))
             {
                 LogDisconnected(logger, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);

@@ -18,11 +18,15 @@ internal sealed partial class ChangeAnnouncer(IBus bus, ILogger<ChangeAnnouncer>
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            var sends = outcome.Totals.Select(t => bus.Publish(t, timeout.Token)).ToList();
+            var sends = outcome.Totals.Select(t => bus.Publish(new PetitionTotalsChanged
+            {
+                PetitionId = t.PetitionId, Total = t.Total, ByCountry = t.ByCountry, Version = t.Version, LastSignedAt = t.LastSignedAt,
+            }, timeout.Token)).ToList();
             if (outcome.Removed.Count > 0)
             {
                 var forget = await bus.GetSendEndpoint(new Uri($"queue:{QueueNames.ForgetSigners}"));
-                sends.Add(forget.Send(new ForgetSigners { Signers = outcome.Removed }, timeout.Token));
+                var signers = outcome.Removed.Select(s => new SignerToForget(s.PetitionId, s.DedupKey)).ToList();
+                sends.Add(forget.Send(new ForgetSigners { Signers = signers }, timeout.Token));
             }
 
             await Task.WhenAll(sends);

@@ -1,7 +1,29 @@
 using OpenTelemetry.Trace;
+using Petition.ServiceDefaults;
 using StackExchange.Redis;
 
 namespace Petition.Worker.Dedup;
+
+/// <summary>Registers the first line of deduplication.</summary>
+public static class DedupExtensions
+{
+    /// <summary>
+    /// The Redis dedup cache from the connection string "Redis", the connection's spans (when traces are exported),
+    /// the deduplicator that uses it, and its readiness check.
+    /// </summary>
+    public static IHostApplicationBuilder AddDedupCache(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration.GetConnectionString("Redis")
+            ?? throw new InvalidOperationException("ConnectionStrings:Redis is not configured.");
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => RedisDedupCache.Connect(configuration));
+        builder.Services.AddSingleton<IDedupCache, RedisDedupCache>();
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddRedisInstrumentation());
+        builder.Services.AddSingleton<SignatureDeduplicator>();
+        builder.Services.AddHealthChecks().AddCheck<DedupCacheHealthCheck>("redis", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        return builder;
+    }
+}
 
 /// <summary>
 /// <see cref="IDedupCache"/> on Redis: one hash per petition, field = dedup key, value = the id of the
@@ -9,15 +31,7 @@ namespace Petition.Worker.Dedup;
 /// </summary>
 public sealed class RedisDedupCache(IConnectionMultiplexer redis) : IDedupCache
 {
-    /// <summary>Registers the connection, the cache and the connection's spans (when traces are exported).</summary>
-    public static void AddTo(IServiceCollection services, string configuration)
-    {
-        services.AddSingleton<IConnectionMultiplexer>(_ => Connect(configuration));
-        services.AddSingleton<IDedupCache, RedisDedupCache>();
-        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddRedisInstrumentation());
-    }
-
-    private static ConnectionMultiplexer Connect(string configuration)
+    internal static ConnectionMultiplexer Connect(string configuration)
     {
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false; // start without Redis; PostgreSQL deduplicates alone meanwhile

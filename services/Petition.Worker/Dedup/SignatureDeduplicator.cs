@@ -53,10 +53,10 @@ public sealed partial class SignatureDeduplicator(IDedupCache cache, ILogger<Sig
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Redis unavailable ({Reason}): deduplicating through PostgreSQL alone until it returns")]
+    [LoggerMessage(11, LogLevel.Warning, "Redis unavailable ({Reason}): deduplicating through PostgreSQL alone until it returns")]
     private static partial void LogUnavailable(ILogger logger, string reason);
 
-    [LoggerMessage(2, LogLevel.Information, "Redis is back: deduplicating through it again")]
+    [LoggerMessage(12, LogLevel.Information, "Redis is back: deduplicating through it again")]
     private static partial void LogRecovered(ILogger logger);
 }
 

@@ -49,9 +49,9 @@ public sealed partial class RetentionJob(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Retention: {Rows} signatures of petitions closed over {Days} days ago anonymised")]
+    [LoggerMessage(21, LogLevel.Information, "Retention: {Rows} signatures of petitions closed over {Days} days ago anonymised")]
     private static partial void LogAnonymised(ILogger logger, long rows, int days);
 
-    [LoggerMessage(2, LogLevel.Warning, "Retention run failed; retried at the next interval: {Reason}")]
+    [LoggerMessage(22, LogLevel.Warning, "Retention run failed; retried at the next interval: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason);
 }

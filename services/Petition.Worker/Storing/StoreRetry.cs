@@ -1,15 +1,15 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Petition.Storage;
 using Polly;
 using Polly.Retry;
 
 namespace Petition.Worker.Storing;
 
 /// <summary>
-/// The one retry policy of storing: a batch whose transaction failed for a reason other than its data
-/// (PostgreSQL down, restarting, failed over to read-only, a deadlock) is tried again, with jittered
-/// exponential back-off of at most Worker:MaxRetryDelay, for as long as it takes or until the worker stops.
-/// Meanwhile the batch stays unacked, so nothing is lost, and nothing is parked in the error queue for an outage.
+/// The one retry policy of storing: a batch whose transaction failed transiently (<see cref="PostgresErrors.IsTransient"/>:
+/// PostgreSQL down, restarting, failed over to read-only, a deadlock) is tried again, with jittered exponential
+/// back-off of at most Worker:MaxRetryDelay, for as long as it takes or until the worker stops. Meanwhile the
+/// batch stays unacked, so nothing is lost, and nothing is parked in the error queue for an outage.
 /// </summary>
 public sealed partial class StoreRetry
 {
@@ -22,7 +22,7 @@ public sealed partial class StoreRetry
         _pipeline = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(PostgresErrors.IsTransient),
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -53,19 +53,6 @@ public sealed partial class StoreRetry
         }
     }
 
-    /// <summary>Data exceptions (22xxx) and integrity violations (23xxx): they fail the same way on every attempt.</summary>
-    public static bool IsBadData(PostgresException e) =>
-        e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal);
-
-    private static bool IsTransient(Exception e) => e switch
-    {
-        // Anything PostgreSQL says that is not about the data is waited out.
-        PostgresException postgres => !IsBadData(postgres),
-        NpgsqlException => true,
-        TimeoutException or System.Net.Sockets.SocketException or IOException => true,
-        _ => false,
-    };
-
-    [LoggerMessage(1, LogLevel.Warning, "PostgreSQL unavailable for a batch of {Count} (attempt {Attempt}); retrying in {DelayMs} ms, batch stays unacked: {Reason}")]
+    [LoggerMessage(2, LogLevel.Warning, "PostgreSQL unavailable for a batch of {Count} (attempt {Attempt}); retrying in {DelayMs} ms, batch stays unacked: {Reason}")]
     private static partial void LogRetrying(ILogger logger, int count, int attempt, double delayMs, string? reason);
 }

@@ -27,7 +27,7 @@ public sealed class StoreSignaturesConsumerDefinition : ConsumerDefinition<Store
             .SetMessageLimit(_options.MessageLimit)
             .SetTimeLimit(_options.TimeLimit)
             .SetConcurrencyLimit(_options.ConcurrencyLimit));
-        // No MassTransit retry: a PostgreSQL outage is waited out inside the consumer (the batch stays
-        // unacked), and anything else is a poison batch for the error queue, with MassTransit's fault headers.
+        // No MassTransit retry: a PostgreSQL outage is waited out by StoreRetry while the consumer holds the batch
+        // (unacked), and anything else is a poison batch for the error queue, with MassTransit's fault headers.
     }
 }

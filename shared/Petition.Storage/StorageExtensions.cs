@@ -9,25 +9,28 @@ using OpenTelemetry.Trace;
 namespace Petition.Storage;
 
 /// <summary>Registers PostgreSQL access for a service.</summary>
-public static class StorageServiceCollectionExtensions
+public static class StorageExtensions
 {
     /// <summary>
     /// Adds an <see cref="NpgsqlDataSource"/> from the connection string "Postgres", the schema migrator run
     /// at start, and the repositories.
     /// </summary>
-    public static IServiceCollection AddPetitionStorage(this IServiceCollection services, IConfiguration configuration)
+    public static IHostApplicationBuilder AddPetitionStorage(this IHostApplicationBuilder builder)
     {
-        var connectionString = configuration.GetConnectionString("Postgres")
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var connectionString = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured.");
+        UtcTimestampHandler.Register();
         services.AddSingleton(provider =>
         {
-            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            var dataSource = new NpgsqlDataSourceBuilder(connectionString);
             // Keep the per-connection staging table between batches instead of DISCARD ALL on every return.
-            builder.ConnectionStringBuilder.NoResetOnClose = true;
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
             // The pool's name in metrics (otherwise the connection string: host, user and database on /metrics).
-            builder.Name = "petition";
-            builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
-            return builder.Build();
+            dataSource.Name = "petition";
+            dataSource.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
+            return dataSource.Build();
         });
         // Npgsql's own spans (one per command, under the batch's), without PostgreSQL's error text, and its pool metrics.
         services.ConfigureOpenTelemetryTracerProvider(tracing =>
@@ -47,7 +50,7 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<AdminAudit>();
         services.AddSingleton<SignatureAdministration>();
         services.AddSingleton<SignatureRetention>();
-        return services;
+        return builder;
     }
 }
 
@@ -67,7 +70,7 @@ internal sealed partial class SchemaMigrationService(SchemaMigrator migrator, IL
                 LogMigrated(logger, applied.Count, string.Join(", ", applied));
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (PostgresErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 LogWaiting(logger, attempt, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), cancellationToken);
@@ -77,9 +80,10 @@ internal sealed partial class SchemaMigrationService(SchemaMigrator migrator, IL
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(1, LogLevel.Information, "Schema up to date; applied {Count} migration(s): {Names}")]
+    // Ids 9001+: this library logs inside every service, next to the service's own ids.
+    [LoggerMessage(9001, LogLevel.Information, "Schema up to date; applied {Count} migration(s): {Names}")]
     private static partial void LogMigrated(ILogger logger, int count, string names);
 
-    [LoggerMessage(2, LogLevel.Warning, "PostgreSQL not reachable for migrations (attempt {Attempt}): {Reason}")]
+    [LoggerMessage(9002, LogLevel.Warning, "PostgreSQL not reachable for migrations (attempt {Attempt}): {Reason}")]
     private static partial void LogWaiting(ILogger logger, int attempt, string reason);
 }

@@ -3,23 +3,30 @@ using MassTransit.Logging;
 using MassTransit.Monitoring;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace Petition.Messaging;
 
 /// <summary>Registers the bus.</summary>
-public static class BusServiceCollectionExtensions
+public static class BusExtensions
 {
     /// <summary>
     /// MassTransit on RabbitMQ from the connection string "RabbitMq" (amqp://user:password@host:port/vhost),
     /// with publisher confirms and persistent messages, so a completed send means the broker has it on disk.
     /// </summary>
-    public static IServiceCollection AddPetitionBus(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator>? configure = null)
+    public static IHostApplicationBuilder AddPetitionBus(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
         var uri = new Uri(configuration.GetConnectionString("RabbitMq")
             ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured."));
-        services.Configure<MessagingOptions>(configuration.GetSection("Messaging"));
+        services.AddOptions<MessagingOptions>().Bind(configuration.GetSection("Messaging"))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.SignatureQueue) && o.ConfirmTimeout > TimeSpan.Zero,
+                "Messaging: SignatureQueue must be set and ConfirmTimeout positive.")
+            .ValidateOnStart();
         var clusterNodes = (configuration.GetSection("Messaging").Get<MessagingOptions>()?.ClusterNodes ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         // MassTransit's own send, receive and consume spans (they carry the trace across the broker) and metrics.
@@ -51,6 +58,6 @@ public static class BusServiceCollectionExtensions
             o.ConsumerStopTimeout = TimeSpan.FromSeconds(10);
             o.StopTimeout = TimeSpan.FromSeconds(20);
         });
-        return services;
+        return builder;
     }
 }

@@ -1,0 +1,90 @@
+using Npgsql;
+
+namespace Petition.Storage;
+
+/// <summary>A petition's committed totals: its signatures, per country, and the version that grows with every change.</summary>
+public sealed record PetitionTotals(Guid PetitionId, long Total, long Version, DateTimeOffset? LastSignedAt, IReadOnlyDictionary<string, long> ByCountry);
+
+/// <summary>
+/// The one place totals move and are read back, for every writer: the worker's batches and the admin changes.
+/// Totals move by exactly the rows that started or stopped counting, in the same transaction as those rows, so they
+/// stay equal to COUNT(*) of valid signatures. Every writer moves them through these same two upserts, each taking
+/// its rows in (petition, country) order, so concurrent writers lock totals rows in one order and wait for each
+/// other rather than deadlock. The upserts are CTEs that join the writer's own statement: moving the totals costs
+/// no round trip.
+/// </summary>
+internal static class TotalsLedger
+{
+    /// <summary>CTEs by_country and by_petition adding the rows of CTE <paramref name="rows"/> (petition_id, country, submitted_at).</summary>
+    public static string Add(string rows) => Move(rows, "count(*)", "max(submitted_at)");
+
+    /// <summary>CTEs by_country and by_petition taking away the rows of CTE <paramref name="rows"/> (petition_id, country).</summary>
+    public static string Subtract(string rows) => Move(rows, "-count(*)", "NULL::timestamptz");
+
+    // Upserts: a missing totals row is created. Nothing reads them, so PostgreSQL runs them after the writer's main
+    // query, in reverse order of declaration: the petition rows are locked, then the country rows, by every writer alike.
+    // greatest() ignores a NULL: taking signatures away leaves last_signed_at as it was.
+    private static string Move(string rows, string change, string lastSignedAt) => $"""
+        by_country AS (
+            INSERT INTO petition_country_totals AS t (petition_id, country, total)
+            SELECT petition_id, country, {change} FROM {rows} GROUP BY petition_id, country ORDER BY petition_id, country
+            ON CONFLICT (petition_id, country) DO UPDATE SET total = t.total + excluded.total
+        ), by_petition AS (
+            INSERT INTO petition_totals AS t (petition_id, total, version, last_signed_at)
+            SELECT petition_id, {change}, 1, {lastSignedAt} FROM {rows} GROUP BY petition_id ORDER BY petition_id
+            ON CONFLICT (petition_id) DO UPDATE SET total = t.total + excluded.total, version = t.version + 1,
+                last_signed_at = greatest(t.last_signed_at, excluded.last_signed_at)
+        )
+        """;
+
+    /// <summary>
+    /// The two statements reading back the absolute totals of <paramref name="petitions"/>, for the writer's batch:
+    /// their result sets are read by <see cref="ReadBackAsync"/>.
+    /// </summary>
+    public static IEnumerable<NpgsqlBatchCommand> ReadBack(Guid[] petitions)
+    {
+        yield return new NpgsqlBatchCommand(
+            "SELECT petition_id, total, version, last_signed_at FROM petition_totals WHERE petition_id = ANY(@petitions)")
+        { Parameters = { new NpgsqlParameter("petitions", petitions) } };
+        // A country whose every signature was withdrawn or struck out keeps a row at zero: not shown.
+        yield return new NpgsqlBatchCommand(
+            "SELECT petition_id, country, total FROM petition_country_totals WHERE petition_id = ANY(@petitions) AND total <> 0")
+        { Parameters = { new NpgsqlParameter("petitions", petitions) } };
+    }
+
+    /// <summary>
+    /// Reads the result sets of <see cref="ReadBack"/>: <paramref name="reader"/> stands at the first, and is left at
+    /// the end of the second.
+    /// </summary>
+    public static async Task<IReadOnlyList<PetitionTotals>> ReadBackAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var totals = new List<PetitionTotals>();
+        var byCountry = new Dictionary<Guid, Dictionary<string, long>>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var countries = new Dictionary<string, long>(StringComparer.Ordinal);
+            byCountry[reader.GetGuid(0)] = countries;
+            totals.Add(new PetitionTotals(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), countries));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (byCountry.TryGetValue(reader.GetGuid(0), out var countries)) countries[reader.GetString(1)] = reader.GetInt64(2);
+        }
+
+        return totals;
+    }
+
+    /// <summary>The absolute totals of <paramref name="petitions"/>, read in one round trip inside the caller's transaction.</summary>
+    public static async Task<IReadOnlyList<PetitionTotals>> ReadAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid[] petitions, CancellationToken cancellationToken)
+    {
+        if (petitions.Length == 0) return [];
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var command in ReadBack(petitions)) batch.BatchCommands.Add(command);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadBackAsync(reader, cancellationToken);
+    }
+}
