@@ -16,7 +16,7 @@ namespace Petition.Intake.Access;
 /// another intake applies here within that time (at once on the intake that made the change). While
 /// PostgreSQL is unreachable the last lists stay in force.
 /// </summary>
-internal sealed partial class AccessLists(AccessRepository repository, ILogger<AccessLists> logger) : BackgroundService, IApiKeyValidator
+internal sealed class AccessLists(AccessRepository repository, ILogger<AccessLists> logger) : BackgroundService, IApiKeyValidator
 {
     public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(5);
     private const string KeyPrefix = "pk_";
@@ -88,7 +88,7 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {
-            LogFailed(logger, e.Message);
+            logger.AccessListsNotRead(e.Message);
         }
     }
 
@@ -106,7 +106,7 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
                 [.. blocks.Where(b => b.Address is not null).Select(b => b.Address!.Value)],
                 blocks.Where(b => b.EmailDomain is not null).Select(b => b.EmailDomain!).ToFrozenSet(StringComparer.Ordinal),
                 blocks.Where(b => b.DedupKey is not null).Select(b => Convert.ToHexString(b.DedupKey!)).ToFrozenSet(StringComparer.Ordinal));
-            if (first) LogLoaded(logger, keys.Count, blocks.Count);
+            if (first) logger.AccessListsLoaded(keys.Count, blocks.Count);
         }
         finally
         {
@@ -124,18 +124,12 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
-                LogFailed(logger, e.Message);
+                logger.AccessListsNotRead(e.Message);
             }
 
             await Task.Delay(IsLoaded ? ReloadInterval : TimeSpan.FromSeconds(1), stoppingToken);
         }
     }
-
-    [LoggerMessage(1, LogLevel.Information, "Access lists loaded: {Keys} API keys, {Blocks} blocks")]
-    private static partial void LogLoaded(ILogger logger, int keys, int blocks);
-
-    [LoggerMessage(2, LogLevel.Warning, "Access lists cannot be read from PostgreSQL; the last ones stay in force: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string reason);
 }
 
 /// <summary>Not ready until the lists have loaded: before that a blocked signer or a partner key would not be recognised.</summary>
