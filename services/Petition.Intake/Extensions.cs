@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.AspNetCore.Authentication;
 using Petition.Intake.Access;
 using Petition.Intake.Http;
 using Petition.Intake.Petitions;
@@ -39,7 +40,6 @@ internal static class Extensions
         services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());
         services.AddSingleton<AccessLists>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessLists>());
-        services.AddSingleton<IApiKeyValidator>(sp => sp.GetRequiredService<AccessLists>());
         services.AddSingleton<ChangeAnnouncer>();
         services.AddHealthChecks()
             .AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag])
@@ -47,7 +47,9 @@ internal static class Extensions
 
         SigningClient.AddSigningClients(builder);
         builder.AddSigningRateLimits();
-        ApiKeyHandler.AddTo(builder);
+        // The admin policy takes the configured key and issued admin keys; partners sign with issued keys.
+        builder.AddApiKeyAuthentication(IssuedKeyHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, IssuedKeyHandler>(IssuedKeyHandler.SchemeName, null);
         // Campaign pages on other domains post their visitors' signatures straight from the browser.
         services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin().WithHeaders("Content-Type", Apis.SignaturesApi.WithdrawalTokenHeader).WithMethods("GET", "POST", "DELETE").WithExposedHeaders("Retry-After")));
     }

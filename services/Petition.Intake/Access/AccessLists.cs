@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
-using Petition.ServiceDefaults;
 using Petition.Storage;
 
 namespace Petition.Intake.Access;
@@ -16,7 +15,7 @@ namespace Petition.Intake.Access;
 /// another intake applies here within that time (at once on the intake that made the change). While
 /// PostgreSQL is unreachable the last lists stay in force.
 /// </summary>
-internal sealed class AccessLists(AccessRepository repository, ILogger<AccessLists> logger) : BackgroundService, IApiKeyValidator
+internal sealed class AccessLists(AccessRepository repository, ILogger<AccessLists> logger) : BackgroundService
 {
     public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(5);
     private const string KeyPrefix = "pk_";
@@ -37,6 +36,10 @@ internal sealed class AccessLists(AccessRepository repository, ILogger<AccessLis
         return ($"{KeyPrefix}{keyId:N}_{secret}", SHA256.HashData(Encoding.ASCII.GetBytes(secret)));
     }
 
+    /// <summary>Whether a presented key has the form of an issued one (any other is the configured key's to judge).</summary>
+    public static bool LooksIssued(string presented) => presented.StartsWith(KeyPrefix, StringComparison.Ordinal);
+
+    /// <summary>The live key a presented secret belongs to, or null; the secret is compared in constant time.</summary>
     public IssuedApiKey? Validate(string presented)
     {
         // pk_<32 hex id>_<secret>: the id finds the key, the secret's hash must match it.

@@ -45,7 +45,7 @@ internal static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/admin").RequireAuthorization(ApiKeyHandler.AdminPolicy);
+        var api = app.MapGroup("/api/admin").RequireAdmin();
         api.MapPost("/keys", CreateKeyAsync);
         api.MapGet("/keys", ListKeysAsync);
         api.MapDelete("/keys/{keyId:guid}", RevokeKeyAsync);
@@ -68,13 +68,13 @@ internal static class AdminApi
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var name = body.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 100 || !PlainText.Is(name)) errors["name"] = ["Name is required: up to 100 characters, no control characters."];
-        if (body.Scope is not (ApiKeyHandler.AdminScope or ApiKeyHandler.PartnerScope)) errors["scope"] = ["Scope must be \"admin\" or \"partner\"."];
+        if (body.Scope is not (IssuedApiKey.AdminScope or IssuedApiKey.PartnerScope)) errors["scope"] = ["Scope must be \"admin\" or \"partner\"."];
         if (body.PerMinute is < 1 or > 1_000_000) errors["perMinute"] = ["perMinute must be from 1 to 1,000,000."];
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var keyId = Guid.CreateVersion7();
         var (presented, hash) = AccessLists.NewSecret(keyId);
-        var record = new ApiKeyRecord(keyId, name!, body.Scope!, hash, body.PerMinute ?? DefaultPartnerPerMinute, DateTimeOffset.UtcNow, ApiKeyHandler.ActorOf(http.User), null);
+        var record = new ApiKeyRecord(keyId, name!, body.Scope!, hash, body.PerMinute ?? DefaultPartnerPerMinute, DateTimeOffset.UtcNow, IssuedApiKey.ActorOf(http.User), null);
         await repository.CreateKeyAsync(record, cancellationToken);
         await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.Created($"/api/admin/keys/{keyId}", new CreatedKey(keyId, record.Name, record.Scope, record.PerMinute, presented));
@@ -87,7 +87,7 @@ internal static class AdminApi
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(
         Guid keyId, HttpContext http, AccessRepository repository, AccessLists access, CancellationToken cancellationToken)
     {
-        if (!await repository.RevokeKeyAsync(keyId, ApiKeyHandler.ActorOf(http.User), cancellationToken))
+        if (!await repository.RevokeKeyAsync(keyId, IssuedApiKey.ActorOf(http.User), cancellationToken))
             return Problems.Status(StatusCodes.Status404NotFound, "Key not found.", $"There is no live key {keyId}.");
         await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.NoContent();
@@ -101,7 +101,7 @@ internal static class AdminApi
         var value = body.Value?.Trim() ?? "";
         var reason = body.Reason?.Trim() ?? "";
         if (reason.Length > 500 || !PlainText.Is(reason)) return Problems.Field("reason", "Reason must be at most 500 characters, no control characters.");
-        var block = new BlockRecord(Guid.CreateVersion7(), body.Kind ?? "", null, null, null, reason, DateTimeOffset.UtcNow, ApiKeyHandler.ActorOf(http.User));
+        var block = new BlockRecord(Guid.CreateVersion7(), body.Kind ?? "", null, null, null, reason, DateTimeOffset.UtcNow, IssuedApiKey.ActorOf(http.User));
         switch (body.Kind)
         {
             case "address" when ParseRange(value) is { } range:
@@ -134,7 +134,7 @@ internal static class AdminApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBlockAsync(
         Guid blockId, HttpContext http, AccessRepository repository, AccessLists access, CancellationToken cancellationToken)
     {
-        if (!await repository.DeleteBlockAsync(blockId, ApiKeyHandler.ActorOf(http.User), cancellationToken))
+        if (!await repository.DeleteBlockAsync(blockId, IssuedApiKey.ActorOf(http.User), cancellationToken))
             return Problems.Status(StatusCodes.Status404NotFound, "Block not found.", $"There is no block {blockId}.");
         await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.NoContent();
@@ -159,7 +159,7 @@ internal static class AdminApi
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var outcome = await administration.InvalidateAsync(
-            new InvalidationCriteria(petitionId, range, domain, body.From, body.To), ApiKeyHandler.ActorOf(http.User), cancellationToken);
+            new InvalidationCriteria(petitionId, range, domain, body.From, body.To), IssuedApiKey.ActorOf(http.User), cancellationToken);
         await announcer.AnnounceAsync(outcome, cancellationToken);
         var total = outcome.Totals.SingleOrDefault()?.Total ?? (await totals.ReadAsync(petitionId, cancellationToken))?.Total ?? 0;
         return TypedResults.Ok(new InvalidationDone(outcome.AuditId, outcome.Affected, total));
@@ -174,7 +174,7 @@ internal static class AdminApi
         if (body is null) return problem!;
         if (!SignatureRules.IsValidEmail(body.Email))
             return Problems.Field("email", "A valid email address is required.");
-        var outcome = await administration.EraseAsync(keys.Dedup.KeyFor(body.Email), ApiKeyHandler.ActorOf(http.User), cancellationToken);
+        var outcome = await administration.EraseAsync(keys.Dedup.KeyFor(body.Email), IssuedApiKey.ActorOf(http.User), cancellationToken);
         await announcer.AnnounceAsync(outcome, cancellationToken);
         return TypedResults.Ok(new ErasureDone(outcome.AuditId, outcome.Affected, [.. outcome.Totals.Select(t => t.PetitionId)]));
     }

@@ -24,8 +24,8 @@ internal static class PetitionsApi
         var api = app.MapGroup("/api/petitions");
         api.MapGet("/", List);
         api.MapGet("/{petitionId:guid}", Get);
-        api.MapPost("/", CreateAsync).RequireAuthorization(ApiKeyHandler.AdminPolicy);
-        api.MapPost("/{petitionId:guid}/close", CloseAsync).RequireAuthorization(ApiKeyHandler.AdminPolicy);
+        api.MapPost("/", CreateAsync).RequireAdmin();
+        api.MapPost("/{petitionId:guid}/close", CloseAsync).RequireAdmin();
         return app;
     }
 

@@ -40,7 +40,7 @@ internal static class SignaturesApi
         api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync).RequireCors(CorsPolicy)
             .WithMetadata(new SigningClient.SigningEndpoint());
         api.MapPost("/petitions/{petitionId:guid}/signatures/batch", ImportAsync)
-            .RequireAuthorization(ApiKeyHandler.AdminPolicy);
+            .RequireAdmin();
         api.MapGet("/signatures/{signatureId:guid}", GetStatusAsync).RequireCors(CorsPolicy);
         api.MapDelete("/signatures/{signatureId:guid}", WithdrawAsync).RequireCors(CorsPolicy);
         return app;

@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
+using Petition.Intake.Access;
 using Petition.ServiceDefaults;
 
 namespace Petition.Intake.Http;
@@ -69,8 +69,8 @@ internal sealed record SigningClient(IPAddress? Address, Guid? PartnerKeyId, int
     // Authenticates the partner key and takes the visitor's address; a problem when either is wrong.
     private static async Task<IResult?> PartnerAsync(HttpContext http)
     {
-        var result = await http.AuthenticateAsync(ApiKeyHandler.SchemeName);
-        if (!result.Succeeded || !result.Principal.IsInRole(ApiKeyHandler.PartnerScope))
+        var result = await http.AuthenticateAsync(IssuedKeyHandler.SchemeName);
+        if (!result.Succeeded || IssuedApiKey.PartnerOf(result.Principal) is not (var keyId, var perMinute))
         {
             IntakeMetrics.RecordRejected("bad_api_key");
             return Problems.Status(StatusCodes.Status401Unauthorized, "Unknown API key.",
@@ -83,11 +83,8 @@ internal sealed record SigningClient(IPAddress? Address, Guid? PartnerKeyId, int
             return Problems.Field(VisitorAddressHeader, "A partner key signs for a visitor: send the visitor's IP address in X-Visitor-Address.");
         }
 
-        var principal = result.Principal;
-        http.User = principal;
-        http.Features.Set(new SigningClient(Unmapped(visitor),
-            Guid.Parse(principal.FindFirst(ApiKeyHandler.KeyIdClaim)!.Value),
-            int.Parse(principal.FindFirst(ApiKeyHandler.PerMinuteClaim)!.Value, CultureInfo.InvariantCulture)));
+        http.User = result.Principal;
+        http.Features.Set(new SigningClient(Unmapped(visitor), keyId, perMinute));
         return null;
     }
 
