@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
+using Petition.Intake.Acceptance;
 using Petition.Intake.Access;
 using Petition.Intake.Http;
 using Petition.Intake.Petitions;
@@ -40,6 +41,7 @@ internal static class Extensions
         services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());
         services.AddSingleton<AccessLists>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessLists>());
+        services.AddSingleton<SignatureAcceptance>();
         services.AddSingleton<ChangeAnnouncer>();
         services.AddHealthChecks()
             .AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag])

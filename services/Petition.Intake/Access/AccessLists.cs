@@ -101,20 +101,24 @@ internal sealed class AccessLists(AccessRepository repository, ILogger<AccessLis
         await _reloading.WaitAsync(cancellationToken);
         try
         {
-            var keys = await repository.ListKeysAsync(cancellationToken);
-            var blocks = await repository.ListBlocksAsync(cancellationToken);
-            var first = _snapshot is null;
-            _snapshot = new Snapshot(
-                keys.ToFrozenDictionary(k => k.KeyId),
-                [.. blocks.Where(b => b.Address is not null).Select(b => b.Address!.Value)],
-                blocks.Where(b => b.EmailDomain is not null).Select(b => b.EmailDomain!).ToFrozenSet(StringComparer.Ordinal),
-                blocks.Where(b => b.DedupKey is not null).Select(b => Convert.ToHexString(b.DedupKey!)).ToFrozenSet(StringComparer.Ordinal));
-            if (first) logger.AccessListsLoaded(keys.Count, blocks.Count);
+            Load(await repository.ListKeysAsync(cancellationToken), await repository.ListBlocksAsync(cancellationToken));
         }
         finally
         {
             _reloading.Release();
         }
+    }
+
+    /// <summary>Puts lists in force, as read from PostgreSQL (and by tests, without it).</summary>
+    internal void Load(IReadOnlyList<ApiKeyRecord> keys, IReadOnlyList<BlockRecord> blocks)
+    {
+        var first = _snapshot is null;
+        _snapshot = new Snapshot(
+            keys.ToFrozenDictionary(k => k.KeyId),
+            [.. blocks.Where(b => b.Address is not null).Select(b => b.Address!.Value)],
+            blocks.Where(b => b.EmailDomain is not null).Select(b => b.EmailDomain!).ToFrozenSet(StringComparer.Ordinal),
+            blocks.Where(b => b.DedupKey is not null).Select(b => Convert.ToHexString(b.DedupKey!)).ToFrozenSet(StringComparer.Ordinal));
+        if (first) logger.AccessListsLoaded(keys.Count, blocks.Count);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

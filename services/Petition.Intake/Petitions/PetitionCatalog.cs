@@ -75,9 +75,12 @@ internal sealed class PetitionCatalog(
         }
     }
 
-    private async Task ReloadAllAsync(CancellationToken cancellationToken)
+    private async Task ReloadAllAsync(CancellationToken cancellationToken) => Load(await repository.ListAsync(cancellationToken));
+
+    /// <summary>Puts petitions in as read from PostgreSQL (and by tests, without it); from then on the catalog is loaded.</summary>
+    internal void Load(IEnumerable<PetitionRecord> petitions)
     {
-        foreach (var petition in await repository.ListAsync(cancellationToken)) Put(petition);
+        foreach (var petition in petitions) Put(petition);
         if (!_loaded) logger.CatalogLoaded(_petitions.Count);
         _loaded = true;
     }
