@@ -7,7 +7,6 @@ using Petition.Intake.Petitions;
 using Petition.Intake.Publishing;
 using Petition.Messaging;
 using Petition.ServiceDefaults;
-using Petition.Signing;
 using Petition.Storage;
 
 namespace Petition.Intake;
@@ -16,43 +15,65 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        var services = builder.Services;
-        services.AddOptions<IntakeOptions>().Bind(builder.Configuration.GetSection("Petition"))
+        builder.AddIntakeOptions();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddPetitionStorage(builder.Configuration);
+        builder.Services.AddPetitionBus(builder.Configuration);
+        builder.Services.AddSendObserver<BrokerRefusals>();
+
+        builder.AddPetitionCatalog();
+        builder.AddSignaturePublishing();
+        builder.AddAccessLists();
+        builder.Services.AddSingleton<SignatureAcceptance>();
+        builder.Services.AddSingleton<ChangeAnnouncer>();
+
+        builder.AddSigningClients();
+        builder.AddSigningRateLimits();
+        builder.AddCampaignSites();
+    }
+
+    private static void AddIntakeOptions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IntakeOptions>().Bind(builder.Configuration.GetSection("Petition"))
             .Validate(o => o.DedupSecret.Length >= 16, "Petition:DedupSecret must be set (16+ characters).")
             .Validate(o => o.ContactEmailKey.Length >= 16, "Petition:ContactEmailKey must be set (16+ characters).")
+            .Validate(o => o.MaxImportRows > 0, "Petition:MaxImportRows must be positive.")
             .ValidateOnStart();
-        services.AddOptions<CoalescingOptions>().Bind(builder.Configuration.GetSection("Coalescing"))
+        builder.Services.AddOptions<CoalescingOptions>().Bind(builder.Configuration.GetSection("Coalescing"))
             .Validate(o => o.MaxSignaturesPerMessage > 0 && o.MaxInFlight > 0 && o.QueueCapacity > 0 && o.Linger >= TimeSpan.Zero,
                 "Coalescing: MaxSignaturesPerMessage, MaxInFlight and QueueCapacity must be positive, Linger not negative.")
             .ValidateOnStart();
-        services.AddSingleton<SigningKeys>();
-        services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SigningKeys>();
+    }
 
-        services.AddPetitionStorage(builder.Configuration);
-        services.AddPetitionBus(builder.Configuration);
-        services.AddSendObserver<BrokerRefusals>();
+    private static void AddPetitionCatalog(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PetitionCatalog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PetitionCatalog>());
+        builder.Services.AddHealthChecks().AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag]);
+    }
 
-        services.AddSingleton<PetitionCatalog>();
-        services.AddHostedService(sp => sp.GetRequiredService<PetitionCatalog>());
-        services.AddSingleton<SendChannelReset>();
-        services.AddSingleton<SignaturePublisher>();
+    private static void AddSignaturePublishing(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<SendChannelReset>();
+        builder.Services.AddSingleton<SignaturePublisher>();
         // Registered after the bus, so it stops (and drains) before the bus does.
-        services.AddSingleton<SignatureCoalescer>();
-        services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());
-        services.AddSingleton<AccessLists>();
-        services.AddHostedService(sp => sp.GetRequiredService<AccessLists>());
-        services.AddSingleton<SignatureAcceptance>();
-        services.AddSingleton<ChangeAnnouncer>();
-        services.AddHealthChecks()
-            .AddCheck<PetitionCatalogHealthCheck>("petition-catalog", tags: [ServiceDefaultsExtensions.ReadyTag])
-            .AddCheck<AccessListsHealthCheck>("access-lists", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        builder.Services.AddSingleton<SignatureCoalescer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());
+    }
 
-        SigningClient.AddSigningClients(builder);
-        builder.AddSigningRateLimits();
-        // The admin policy takes the configured key and issued admin keys; partners sign with issued keys.
+    /// <summary>The keys and blocks in memory, and the API keys they hold beside the configured admin key.</summary>
+    private static void AddAccessLists(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<AccessLists>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AccessLists>());
+        builder.Services.AddHealthChecks().AddCheck<AccessListsHealthCheck>("access-lists", tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddApiKeyAuthentication(IssuedKeyHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, IssuedKeyHandler>(IssuedKeyHandler.SchemeName, null);
-        // Campaign pages on other domains post their visitors' signatures straight from the browser.
-        services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin().WithHeaders("Content-Type", Apis.SignaturesApi.WithdrawalTokenHeader).WithMethods("GET", "POST", "DELETE").WithExposedHeaders("Retry-After")));
     }
+
+    /// <summary>Campaign pages on other domains post their visitors' signatures straight from the browser.</summary>
+    private static void AddCampaignSites(this IHostApplicationBuilder builder) =>
+        builder.Services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin()
+            .WithHeaders("Content-Type", Apis.SignaturesApi.WithdrawalTokenHeader).WithMethods("GET", "POST", "DELETE").WithExposedHeaders("Retry-After")));
 }

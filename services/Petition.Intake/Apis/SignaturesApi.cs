@@ -19,8 +19,7 @@ internal static class SignaturesApi
     public static IEndpointRouteBuilder MapSignaturesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync).RequireCors(CorsPolicy)
-            .WithMetadata(new SigningClient.SigningEndpoint());
+        api.MapPost("/petitions/{petitionId:guid}/signatures", SignAsync).RequireCors(CorsPolicy).AsSigningEndpoint();
         api.MapPost("/petitions/{petitionId:guid}/signatures/batch", ImportAsync).RequireAdmin();
         api.MapGet("/signatures/{signatureId:guid}", GetStatusAsync).RequireCors(CorsPolicy);
         api.MapDelete("/signatures/{signatureId:guid}", WithdrawAsync).RequireCors(CorsPolicy);
