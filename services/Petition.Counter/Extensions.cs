@@ -42,6 +42,6 @@ internal static class Extensions
 
         // Campaign sites live on other domains; the counts are public.
         services.AddCors(cors => cors.AddPolicy(CountsApi.CorsPolicy, policy => policy.AllowAnyOrigin().AllowAnyHeader().WithMethods("GET")));
-        ApiKeyHandler.AddTo(builder);
+        builder.AddApiKeyAuthentication();
     }
 }

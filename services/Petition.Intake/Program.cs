@@ -12,7 +12,7 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.UseCors(); // first, so a 429 carries CORS headers a campaign page can read
-SigningClient.UseSigningClients(app); // the signer's address, and partner keys
+app.UseSigningClients(); // the signer's address, and partner keys
 app.UseSigningRateLimits();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -1,10 +1,9 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,35 +11,28 @@ using Microsoft.Extensions.Options;
 
 namespace Petition.ServiceDefaults;
 
-/// <summary>An API key issued through the admin API, as a validator found it.</summary>
-/// <param name="KeyId">The key's id.</param>
-/// <param name="Name">What the admin called it (a partner's name, say).</param>
-/// <param name="Scope"><see cref="ApiKeyHandler.AdminScope"/> or <see cref="ApiKeyHandler.PartnerScope"/>.</param>
-/// <param name="PerMinute">A partner's quota: signatures per minute, over all its visitors.</param>
-public sealed record IssuedApiKey(Guid KeyId, string Name, string Scope, int PerMinute);
-
-/// <summary>Finds the live (not revoked) key a presented secret belongs to; implemented by the service that stores keys.</summary>
-public interface IApiKeyValidator
+/// <summary>The service's configured admin key (section "Petition").</summary>
+public sealed class ApiKeyOptions
 {
-    /// <summary>The key, or null when it is unknown, revoked or malformed. Must compare secrets in constant time.</summary>
-    IssuedApiKey? Validate(string presented);
+    /// <summary>Petition:AdminApiKey, 16+ characters; it comes from the environment, never the repository.</summary>
+    public string AdminApiKey { get; set; } = string.Empty;
 }
 
 /// <summary>
-/// Authenticates callers by the X-Api-Key header: the admin key from Petition:AdminApiKey (compared in
-/// constant time), or a key issued through the admin API when the service registers an
-/// <see cref="IApiKeyValidator"/>. Only endpoints that ask for it authenticate: there is no default scheme,
-/// so the anonymous signing path never runs this handler.
+/// Authenticates the admin by the X-Api-Key header, compared in constant time with Petition:AdminApiKey.
+/// A service with keys of its own (the intake's issued keys) registers a scheme for them and names it to
+/// <see cref="ApiKeyAuthentication.AddApiKeyAuthentication"/>. Where this is the only scheme (the counter),
+/// ASP.NET Core makes it the default, so every request runs it (a request without the header stops at the
+/// lookup); with two there is no default, and only the endpoints that require the admin policy run them.
 /// </summary>
 public sealed class ApiKeyHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder,
-    ApiKeyHandler.ExpectedKey expected, IEnumerable<IApiKeyValidator> validators)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, ApiKeyHandler.ExpectedKey expected)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     /// <summary>The configured key's hash, computed once (a handler is made per authenticated request).</summary>
-    public sealed class ExpectedKey(IConfiguration configuration)
+    public sealed class ExpectedKey(IOptions<ApiKeyOptions> options)
     {
-        internal byte[] Hash { get; } = SHA256.HashData(Encoding.UTF8.GetBytes(configuration[KeySetting] ?? string.Empty));
+        internal byte[] Hash { get; } = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminApiKey));
     }
 
     /// <summary>The authentication scheme.</summary>
@@ -52,38 +44,8 @@ public sealed class ApiKeyHandler(
     /// <summary>The policy admin endpoints require.</summary>
     public const string AdminPolicy = "admin";
 
-    /// <summary>The scope (role) of admin keys.</summary>
-    public const string AdminScope = "admin";
-
-    /// <summary>The scope (role) of keys for campaign sites that sign for their visitors.</summary>
-    public const string PartnerScope = "partner";
-
-    /// <summary>Claim carrying an issued key's id.</summary>
-    public const string KeyIdClaim = "petition.key_id";
-
-    /// <summary>Claim carrying a partner key's quota per minute.</summary>
-    public const string PerMinuteClaim = "petition.per_minute";
-
-    private const string KeySetting = "Petition:AdminApiKey";
-
-    /// <summary>Registers the scheme and the admin policy; the key must be configured (16+ characters).</summary>
-    public static void AddTo(IHostApplicationBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        if ((builder.Configuration[KeySetting]?.Length ?? 0) < 16)
-            throw new InvalidOperationException($"{KeySetting} must be set (16+ characters).");
-        builder.Services.AddSingleton<ExpectedKey>();
-        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(SchemeName, null);
-        builder.Services.AddAuthorizationBuilder().AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(SchemeName).RequireRole(AdminScope));
-    }
-
-    /// <summary>Who acted, for the audit log: the key's name and id, never its secret.</summary>
-    public static string ActorOf(ClaimsPrincipal user)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        var id = user.FindFirst(KeyIdClaim)?.Value;
-        return id is null ? "configured admin key" : $"key {user.Identity?.Name} ({id})";
-    }
+    /// <summary>The role the admin policy requires.</summary>
+    public const string AdminRole = "admin";
 
     /// <inheritdoc />
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -93,20 +55,38 @@ public sealed class ApiKeyHandler(
 
         // Hash both sides so the comparison takes the same time whatever the supplied key's length.
         var suppliedHash = SHA256.HashData(Encoding.UTF8.GetBytes(supplied[0]!));
-        if (CryptographicOperations.FixedTimeEquals(suppliedHash, expected.Hash))
-            return Task.FromResult(Success([new Claim(ClaimTypes.Name, "admin"), new Claim(ClaimTypes.Role, AdminScope)]));
+        if (!CryptographicOperations.FixedTimeEquals(suppliedHash, expected.Hash))
+            return Task.FromResult(AuthenticateResult.Fail("Not the configured admin key."));
 
-        foreach (var validator in validators)
-        {
-            if (validator.Validate(supplied[0]!) is not { } key) continue;
-            return Task.FromResult(Success([
-                new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, key.Scope),
-                new Claim(KeyIdClaim, key.KeyId.ToString()), new Claim(PerMinuteClaim, key.PerMinute.ToString(CultureInfo.InvariantCulture))]));
-        }
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin"), new Claim(ClaimTypes.Role, AdminRole)], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+}
 
-        return Task.FromResult(AuthenticateResult.Fail("Unknown or revoked API key."));
+/// <summary>Registering and requiring the admin key.</summary>
+public static class ApiKeyAuthentication
+{
+    /// <summary>
+    /// Registers the configured-key scheme and the admin policy: the admin role, from the configured key or
+    /// from any of <paramref name="otherAdminSchemes"/>. The key must be set (16+ characters), checked on start.
+    /// </summary>
+    public static AuthenticationBuilder AddApiKeyAuthentication(this IHostApplicationBuilder builder, params string[] otherAdminSchemes)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration.GetSection("Petition"))
+            .Validate(o => o.AdminApiKey.Length >= 16, "Petition:AdminApiKey must be set (16+ characters).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ApiKeyHandler.ExpectedKey>();
+        builder.Services.AddAuthorizationBuilder().AddPolicy(ApiKeyHandler.AdminPolicy, p => p
+            .AddAuthenticationSchemes([ApiKeyHandler.SchemeName, .. otherAdminSchemes])
+            .RequireRole(ApiKeyHandler.AdminRole));
+        return builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null);
     }
 
-    private static AuthenticateResult Success(Claim[] claims) =>
-        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+    /// <summary>The endpoints answer only an admin key (401 without one, 403 with a key of another role).</summary>
+    public static TBuilder RequireAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.RequireAuthorization(ApiKeyHandler.AdminPolicy);
+    }
 }

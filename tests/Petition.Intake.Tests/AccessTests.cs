@@ -136,6 +136,19 @@ public sealed class AccessTests(PetitionSystem system) : IClassFixture<PetitionS
             "SELECT count(*) FROM blocks WHERE email_domain IS NULL AND address IS NULL AND dedup_key IS NULL"));
     }
 
+    [Fact]
+    public async Task A_block_with_a_bad_kind_and_a_bad_reason_gets_both_errors_at_once()
+    {
+        using var content = new StringContent("""{"kind":"phone","value":"x","reason":"bad\u0000reason"}""", System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await system.Admin.PostAsync("/api/admin/blocks", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(["kind", "reason"], problem.RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order());
+    }
+
     private async Task<HttpClient> StartAsync()
     {
         var process = system.StartIntake(new Dictionary<string, string> { ["RateLimits:Enabled"] = "true", ["RateLimits:Burst"] = "2" });

@@ -46,6 +46,20 @@ public sealed class PetitionApiTests(PetitionSystem system) : IClassFixture<Peti
     }
 
     [Fact]
+    public async Task Fields_of_the_wrong_type_are_reported_together_with_every_other_field_error()
+    {
+        using var content = new StringContent("""{"title":5,"description":"D","target":"lots","closesAt":"2000-01-01T00:00:00Z"}""", System.Text.Encoding.UTF8, "application/json");
+
+        var response = await system.Admin.PostAsync("/api/petitions", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal(["closesAt", "target", "title"], errors.EnumerateObject().Select(p => p.Name).Order());
+        // A field of the wrong type is told so, not that it is missing.
+        Assert.Contains("wrong type", errors.GetProperty("target")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Created_petition_is_listed_readable_and_closable()
     {
         var created = await system.Admin.PostAsJsonAsync("/api/petitions", new { title = "Let them stay", description = "Stop the deportation.", target = 100_000 });

@@ -4,7 +4,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Petition.ServiceDefaults;
 using Petition.Storage;
 
 namespace Petition.Intake.Access;
@@ -15,7 +14,7 @@ namespace Petition.Intake.Access;
 /// another intake applies here within that time (at once on the intake that made the change). While
 /// PostgreSQL is unreachable the last lists stay in force.
 /// </summary>
-internal sealed partial class AccessLists(AccessRepository repository, ILogger<AccessLists> logger) : BackgroundService, IApiKeyValidator
+internal sealed class AccessLists(AccessRepository repository, ILogger<AccessLists> logger) : BackgroundService
 {
     public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(5);
     private const string KeyPrefix = "pk_";
@@ -36,6 +35,10 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
         return ($"{KeyPrefix}{keyId:N}_{secret}", SHA256.HashData(Encoding.ASCII.GetBytes(secret)));
     }
 
+    /// <summary>Whether a presented key has the form of an issued one (any other is the configured key's to judge).</summary>
+    public static bool LooksIssued(string presented) => presented.StartsWith(KeyPrefix, StringComparison.Ordinal);
+
+    /// <summary>The live key a presented secret belongs to, or null; the secret is compared in constant time.</summary>
     public IssuedApiKey? Validate(string presented)
     {
         // pk_<32 hex id>_<secret>: the id finds the key, the secret's hash must match it.
@@ -87,7 +90,7 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
         }
         catch (Exception e) when (PostgresErrors.IsTransient(e))
         {
-            LogFailed(logger, e.Message);
+            logger.AccessListsNotRead(e.Message);
         }
     }
 
@@ -97,20 +100,24 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
         await _reloading.WaitAsync(cancellationToken);
         try
         {
-            var keys = await repository.ListKeysAsync(cancellationToken);
-            var blocks = await repository.ListBlocksAsync(cancellationToken);
-            var first = _snapshot is null;
-            _snapshot = new Snapshot(
-                keys.ToFrozenDictionary(k => k.KeyId),
-                [.. blocks.Where(b => b.Address is not null).Select(b => b.Address!.Value)],
-                blocks.Where(b => b.EmailDomain is not null).Select(b => b.EmailDomain!).ToFrozenSet(StringComparer.Ordinal),
-                blocks.Where(b => b.DedupKey is not null).Select(b => Convert.ToHexString(b.DedupKey!)).ToFrozenSet(StringComparer.Ordinal));
-            if (first) LogLoaded(logger, keys.Count, blocks.Count);
+            Load(await repository.ListKeysAsync(cancellationToken), await repository.ListBlocksAsync(cancellationToken));
         }
         finally
         {
             _reloading.Release();
         }
+    }
+
+    /// <summary>Puts lists in force, as read from PostgreSQL (and by tests, without it).</summary>
+    internal void Load(IReadOnlyList<ApiKeyRecord> keys, IReadOnlyList<BlockRecord> blocks)
+    {
+        var first = _snapshot is null;
+        _snapshot = new Snapshot(
+            keys.ToFrozenDictionary(k => k.KeyId),
+            [.. blocks.Where(b => b.Address is not null).Select(b => b.Address!.Value)],
+            blocks.Where(b => b.EmailDomain is not null).Select(b => b.EmailDomain!).ToFrozenSet(StringComparer.Ordinal),
+            blocks.Where(b => b.DedupKey is not null).Select(b => Convert.ToHexString(b.DedupKey!)).ToFrozenSet(StringComparer.Ordinal));
+        if (first) logger.AccessListsLoaded(keys.Count, blocks.Count);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -123,18 +130,12 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
             }
             catch (Exception e) when (PostgresErrors.IsTransient(e) && !stoppingToken.IsCancellationRequested)
             {
-                LogFailed(logger, e.Message);
+                logger.AccessListsNotRead(e.Message);
             }
 
             await Task.Delay(IsLoaded ? ReloadInterval : TimeSpan.FromSeconds(1), stoppingToken);
         }
     }
-
-    [LoggerMessage(1, LogLevel.Information, "Access lists loaded: {Keys} API keys, {Blocks} blocks")]
-    private static partial void LogLoaded(ILogger logger, int keys, int blocks);
-
-    [LoggerMessage(2, LogLevel.Warning, "Access lists cannot be read from PostgreSQL; the last ones stay in force: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string reason);
 }
 
 /// <summary>Not ready until the lists have loaded: before that a blocked signer or a partner key would not be recognised.</summary>

@@ -45,7 +45,7 @@ internal static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/admin").RequireAuthorization(ApiKeyHandler.AdminPolicy);
+        var api = app.MapGroup("/api/admin").RequireAdmin();
         api.MapPost("/keys", CreateKeyAsync);
         api.MapGet("/keys", ListKeysAsync);
         api.MapDelete("/keys/{keyId:guid}", RevokeKeyAsync);
@@ -63,18 +63,17 @@ internal static class AdminApi
     public static async Task<Results<Created<CreatedKey>, ProblemHttpResult>> CreateKeyAsync(
         HttpContext http, AccessRepository repository, AccessLists access, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<CreateKey>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
+        var (body, errors, problem) = await JsonBody.ReadAsync<CreateKey>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
         if (body is null) return problem!;
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var name = body.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 100 || !PlainText.Is(name)) errors["name"] = ["Name is required: up to 100 characters, no control characters."];
-        if (body.Scope is not (ApiKeyHandler.AdminScope or ApiKeyHandler.PartnerScope)) errors["scope"] = ["Scope must be \"admin\" or \"partner\"."];
-        if (body.PerMinute is < 1 or > 1_000_000) errors["perMinute"] = ["perMinute must be from 1 to 1,000,000."];
-        if (errors.Count > 0) return Problems.Validation(errors);
+        if (string.IsNullOrEmpty(name) || name.Length > 100 || !PlainText.Is(name)) errors.Add("name", "Name is required: up to 100 characters, no control characters.");
+        if (body.Scope is not (IssuedApiKey.AdminScope or IssuedApiKey.PartnerScope)) errors.Add("scope", "Scope must be \"admin\" or \"partner\".");
+        if (body.PerMinute is < 1 or > 1_000_000) errors.Add("perMinute", "perMinute must be from 1 to 1,000,000.");
+        if (!errors.IsEmpty) return errors.ToProblem();
 
         var keyId = Guid.CreateVersion7();
         var (presented, hash) = AccessLists.NewSecret(keyId);
-        var record = new ApiKeyRecord(keyId, name!, body.Scope!, hash, body.PerMinute ?? DefaultPartnerPerMinute, DateTimeOffset.UtcNow, ApiKeyHandler.ActorOf(http.User), null);
+        var record = new ApiKeyRecord(keyId, name!, body.Scope!, hash, body.PerMinute ?? DefaultPartnerPerMinute, DateTimeOffset.UtcNow, IssuedApiKey.ActorOf(http.User), null);
         await repository.CreateKeyAsync(record, cancellationToken);
         await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.Created($"/api/admin/keys/{keyId}", new CreatedKey(keyId, record.Name, record.Scope, record.PerMinute, presented));
@@ -87,7 +86,7 @@ internal static class AdminApi
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(
         Guid keyId, HttpContext http, AccessRepository repository, AccessLists access, CancellationToken cancellationToken)
     {
-        if (!await repository.RevokeKeyAsync(keyId, ApiKeyHandler.ActorOf(http.User), cancellationToken))
+        if (!await repository.RevokeKeyAsync(keyId, IssuedApiKey.ActorOf(http.User), cancellationToken))
             return Problems.Status(StatusCodes.Status404NotFound, "Key not found.", $"There is no live key {keyId}.");
         await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.NoContent();
@@ -96,33 +95,38 @@ internal static class AdminApi
     public static async Task<Results<Created<BlockView>, ProblemHttpResult>> CreateBlockAsync(
         HttpContext http, AccessRepository repository, AccessLists access, SigningKeys keys, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<CreateBlock>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
+        var (body, errors, problem) = await JsonBody.ReadAsync<CreateBlock>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
         if (body is null) return problem!;
         var value = body.Value?.Trim() ?? "";
         var reason = body.Reason?.Trim() ?? "";
-        if (reason.Length > 500 || !PlainText.Is(reason)) return Problems.Field("reason", "Reason must be at most 500 characters, no control characters.");
-        var block = new BlockRecord(Guid.CreateVersion7(), body.Kind ?? "", null, null, null, reason, DateTimeOffset.UtcNow, ApiKeyHandler.ActorOf(http.User));
+        if (reason.Length > 500 || !PlainText.Is(reason)) errors.Add("reason", "Reason must be at most 500 characters, no control characters.");
+        var block = new BlockRecord(Guid.CreateVersion7(), body.Kind ?? "", null, null, null, reason, DateTimeOffset.UtcNow, IssuedApiKey.ActorOf(http.User));
         switch (body.Kind)
         {
             case "address" when ParseRange(value) is { } range:
                 block = block with { Address = range };
                 break;
             case "address":
-                return Problems.Field("value", "An address block needs an IP address or a CIDR range, such as 203.0.113.7 or 203.0.113.0/24.");
+                errors.Add("value", "An address block needs an IP address or a CIDR range, such as 203.0.113.7 or 203.0.113.0/24.");
+                break;
             case "email-domain" when ParseDomain(value) is { } domain:
                 block = block with { EmailDomain = domain };
                 break;
             case "email-domain":
-                return Problems.Field("value", "An email-domain block needs a domain, such as throwaway.example.");
+                errors.Add("value", "An email-domain block needs a domain, such as throwaway.example.");
+                break;
             case "email" when SignatureRules.IsValidEmail(value):
                 block = block with { DedupKey = keys.Dedup.KeyFor(value) };
                 break;
             case "email":
-                return Problems.Field("value", "An email block needs a valid email address.");
+                errors.Add("value", "An email block needs a valid email address.");
+                break;
             default:
-                return Problems.Field("kind", "Kind must be \"address\", \"email-domain\" or \"email\".");
+                errors.Add("kind", "Kind must be \"address\", \"email-domain\" or \"email\".");
+                break;
         }
 
+        if (!errors.IsEmpty) return errors.ToProblem();
         await repository.CreateBlockAsync(block, cancellationToken);
         await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.Created($"/api/admin/blocks/{block.BlockId}", View(block));
@@ -134,7 +138,7 @@ internal static class AdminApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBlockAsync(
         Guid blockId, HttpContext http, AccessRepository repository, AccessLists access, CancellationToken cancellationToken)
     {
-        if (!await repository.DeleteBlockAsync(blockId, ApiKeyHandler.ActorOf(http.User), cancellationToken))
+        if (!await repository.DeleteBlockAsync(blockId, IssuedApiKey.ActorOf(http.User), cancellationToken))
             return Problems.Status(StatusCodes.Status404NotFound, "Block not found.", $"There is no block {blockId}.");
         await access.ReloadAfterChangeAsync(cancellationToken);
         return TypedResults.NoContent();
@@ -146,20 +150,20 @@ internal static class AdminApi
         TotalsReader totals, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         if (catalog.Find(petitionId) is null) return Problems.PetitionNotFound(petitionId);
-        var (body, problem) = await JsonBody.ReadAsync<Invalidate>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
+        var (body, errors, problem) = await JsonBody.ReadAsync<Invalidate>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
         if (body is null) return problem!;
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var range = body.AddressRange is null ? null : ParseRange(body.AddressRange);
-        if (body.AddressRange is not null && range is null) errors["addressRange"] = ["addressRange must be an IP address or a CIDR range."];
+        if (body.AddressRange is not null && range is null) errors.Add("addressRange", "addressRange must be an IP address or a CIDR range.");
         var domain = body.EmailDomain is null ? null : ParseDomain(body.EmailDomain);
-        if (body.EmailDomain is not null && domain is null) errors["emailDomain"] = ["emailDomain must be a domain, such as throwaway.example."];
-        if (body.From is { } from && body.To is { } to && from >= to) errors["to"] = ["to must be later than from."];
-        if (body is { AddressRange: null, EmailDomain: null, From: null, To: null })
-            errors["body"] = ["Give at least one of addressRange, emailDomain, from and to (a whole petition needs from or to)."];
-        if (errors.Count > 0) return Problems.Validation(errors);
+        if (body.EmailDomain is not null && domain is null) errors.Add("emailDomain", "emailDomain must be a domain, such as throwaway.example.");
+        if (body.From is { } from && body.To is { } to && from >= to) errors.Add("to", "to must be later than from.");
+        // Not when a criterion was given but of the wrong type: its own error says so.
+        if (errors.IsEmpty && body is { AddressRange: null, EmailDomain: null, From: null, To: null })
+            errors.Add("body", "Give at least one of addressRange, emailDomain, from and to (a whole petition needs from or to).");
+        if (!errors.IsEmpty) return errors.ToProblem();
 
         var outcome = await administration.InvalidateAsync(
-            new InvalidationCriteria(petitionId, range, domain, body.From, body.To), ApiKeyHandler.ActorOf(http.User), cancellationToken);
+            new InvalidationCriteria(petitionId, range, domain, body.From, body.To), IssuedApiKey.ActorOf(http.User), cancellationToken);
         await announcer.AnnounceAsync(outcome, cancellationToken);
         var total = outcome.Totals.SingleOrDefault()?.Total ?? (await totals.ReadAsync(petitionId, cancellationToken))?.Totals.Total ?? 0;
         return TypedResults.Ok(new InvalidationDone(outcome.AuditId, outcome.Affected, total));
@@ -170,11 +174,15 @@ internal static class AdminApi
         HttpContext http, SigningKeys keys, SignatureAdministration administration, ChangeAnnouncer announcer,
         IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<Erase>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
+        var (body, errors, problem) = await JsonBody.ReadAsync<Erase>(http.Request, MaxBodyBytes, json.Value.SerializerOptions, cancellationToken);
         if (body is null) return problem!;
         if (!SignatureRules.IsValidEmail(body.Email))
-            return Problems.Field("email", "A valid email address is required.");
-        var outcome = await administration.EraseAsync(keys.Dedup.KeyFor(body.Email), ApiKeyHandler.ActorOf(http.User), cancellationToken);
+        {
+            errors.Add("email", "A valid email address is required.");
+            return errors.ToProblem();
+        }
+
+        var outcome = await administration.EraseAsync(keys.Dedup.KeyFor(body.Email), IssuedApiKey.ActorOf(http.User), cancellationToken);
         await announcer.AnnounceAsync(outcome, cancellationToken);
         return TypedResults.Ok(new ErasureDone(outcome.AuditId, outcome.Affected, [.. outcome.Totals.Select(t => t.PetitionId)]));
     }

@@ -24,8 +24,8 @@ internal static class PetitionsApi
         var api = app.MapGroup("/api/petitions");
         api.MapGet("/", List);
         api.MapGet("/{petitionId:guid}", Get);
-        api.MapPost("/", CreateAsync).RequireAuthorization(ApiKeyHandler.AdminPolicy);
-        api.MapPost("/{petitionId:guid}/close", CloseAsync).RequireAuthorization(ApiKeyHandler.AdminPolicy);
+        api.MapPost("/", CreateAsync).RequireAdmin();
+        api.MapPost("/{petitionId:guid}/close", CloseAsync).RequireAdmin();
         return app;
     }
 
@@ -43,19 +43,18 @@ internal static class PetitionsApi
         HttpRequest request, PetitionRepository repository, PetitionCatalog catalog, IOptions<JsonOptions> json,
         TimeProvider clock, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<CreatePetition>(request, MaxPetitionBytes, json.Value.SerializerOptions, cancellationToken);
+        var (body, errors, problem) = await JsonBody.ReadAsync<CreatePetition>(request, MaxPetitionBytes, json.Value.SerializerOptions, cancellationToken);
         if (body is null) return problem!;
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var title = body.Title?.Trim();
-        if (string.IsNullOrEmpty(title) || title.Length > 200) errors["title"] = ["Title is required, at most 200 characters."];
-        else if (!PlainText.Is(title, allowLineBreaks: false)) errors["title"] = ["Title must not contain control characters."];
+        if (string.IsNullOrEmpty(title) || title.Length > 200) errors.Add("title", "Title is required, at most 200 characters.");
+        else if (!PlainText.Is(title, allowLineBreaks: false)) errors.Add("title", "Title must not contain control characters.");
         var description = body.Description?.Trim() ?? string.Empty;
-        if (description.Length > 20_000) errors["description"] = ["Description must be at most 20,000 characters."];
-        else if (!PlainText.Is(description, allowLineBreaks: true)) errors["description"] = ["Description must not contain control characters."];
-        if (body.Target is not (> 0 and <= 10_000_000_000)) errors["target"] = ["Target is required: a whole number from 1 to 10,000,000,000."];
-        if (body.ClosesAt is { } closesAt && closesAt <= clock.GetUtcNow()) errors["closesAt"] = ["closesAt must be in the future."];
-        if (errors.Count > 0) return Problems.Validation(errors);
+        if (description.Length > 20_000) errors.Add("description", "Description must be at most 20,000 characters.");
+        else if (!PlainText.Is(description, allowLineBreaks: true)) errors.Add("description", "Description must not contain control characters.");
+        if (body.Target is not (> 0 and <= 10_000_000_000)) errors.Add("target", "Target is required: a whole number from 1 to 10,000,000,000.");
+        if (body.ClosesAt is { } closesAt && closesAt <= clock.GetUtcNow()) errors.Add("closesAt", "closesAt must be in the future.");
+        if (!errors.IsEmpty) return errors.ToProblem();
 
         var petition = await repository.CreateAsync(title!, description, body.Target!.Value, body.ClosesAt, cancellationToken);
         catalog.Put(petition);

@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
+using Petition.Intake.Access;
 using Petition.ServiceDefaults;
 
 namespace Petition.Intake.Http;
@@ -23,33 +23,37 @@ internal sealed record SigningClient(IPAddress? Address, Guid? PartnerKeyId, int
     public static SigningClient Of(HttpContext http) =>
         http.Features.Get<SigningClient>() ?? new SigningClient(Unmapped(http.Connection.RemoteIpAddress), null, 0);
 
-    public static void AddSigningClients(IHostApplicationBuilder builder)
-    {
-        var proxies = builder.Configuration.GetSection("RateLimits:TrustedProxies").Get<string[]>() ?? [];
-        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
+    internal static IPAddress? Unmapped(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+}
+
+/// <summary>Registering, finding and marking the signing clients.</summary>
+internal static class SigningClients
+{
+    /// <summary>X-Forwarded-For is believed from the trusted proxies of <see cref="RateLimitOptions"/> alone.</summary>
+    public static void AddSigningClients(this IHostApplicationBuilder builder) =>
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RateLimitOptions>>((forwarded, limits) =>
         {
             // With no proxy listed the middleware would believe every sender (empty lists mean "check
             // nothing"), so then it is not added at all. ASP.NET Core's default loopback entries go too.
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
             forwarded.KnownIPNetworks.Clear();
             forwarded.KnownProxies.Clear();
-            foreach (var proxy in proxies)
+            foreach (var proxy in limits.Value.TrustedProxies)
             {
+                // Each is an address or a range: RateLimitOptions are validated.
                 if (System.Net.IPNetwork.TryParse(proxy, out var network)) forwarded.KnownIPNetworks.Add(network);
-                else if (IPAddress.TryParse(proxy, out var address)) forwarded.KnownProxies.Add(address);
-                else throw new InvalidOperationException($"RateLimits:TrustedProxies: '{proxy}' is neither an address nor a CIDR range without host bits (10.0.0.0/8, not 10.0.0.1/8).");
+                else forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
             }
         });
-    }
 
     /// <summary>Forwarded headers (from trusted proxies only), then partner keys on the signing endpoints.</summary>
-    public static WebApplication UseSigningClients(WebApplication app)
+    public static WebApplication UseSigningClients(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value;
         if (options.KnownIPNetworks.Count + options.KnownProxies.Count > 0) app.UseForwardedHeaders();
         app.Use(async (http, next) =>
         {
-            if (http.GetEndpoint()?.Metadata.GetMetadata<SigningEndpoint>() is null || !http.Request.Headers.ContainsKey(ApiKeyHandler.HeaderName))
+            if (http.GetEndpoint()?.Metadata.GetMetadata<SigningClient.SigningEndpoint>() is null || !http.Request.Headers.ContainsKey(ApiKeyHandler.HeaderName))
             {
                 await next(http);
                 return;
@@ -66,30 +70,28 @@ internal sealed record SigningClient(IPAddress? Address, Guid? PartnerKeyId, int
         return app;
     }
 
+    /// <summary>The endpoint signs: it reads the partner headers, and the signing rate limits apply to it.</summary>
+    public static RouteHandlerBuilder AsSigningEndpoint(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(new SigningClient.SigningEndpoint());
+
     // Authenticates the partner key and takes the visitor's address; a problem when either is wrong.
     private static async Task<IResult?> PartnerAsync(HttpContext http)
     {
-        var result = await http.AuthenticateAsync(ApiKeyHandler.SchemeName);
-        if (!result.Succeeded || !result.Principal.IsInRole(ApiKeyHandler.PartnerScope))
+        var result = await http.AuthenticateAsync(IssuedKeyHandler.SchemeName);
+        if (!result.Succeeded || IssuedApiKey.PartnerOf(result.Principal) is not (var keyId, var perMinute))
         {
             IntakeMetrics.RecordRejected("bad_api_key");
             return Problems.Status(StatusCodes.Status401Unauthorized, "Unknown API key.",
                 "The API key is unknown, revoked, or not a partner key. Sign without one, or ask for a partner key.");
         }
 
-        if (!IPAddress.TryParse(http.Request.Headers[VisitorAddressHeader].ToString(), out var visitor))
+        if (!IPAddress.TryParse(http.Request.Headers[SigningClient.VisitorAddressHeader].ToString(), out var visitor))
         {
             IntakeMetrics.RecordRejected("invalid");
-            return Problems.Field(VisitorAddressHeader, "A partner key signs for a visitor: send the visitor's IP address in X-Visitor-Address.");
+            return Problems.Field(SigningClient.VisitorAddressHeader, "A partner key signs for a visitor: send the visitor's IP address in X-Visitor-Address.");
         }
 
-        var principal = result.Principal;
-        http.User = principal;
-        http.Features.Set(new SigningClient(Unmapped(visitor),
-            Guid.Parse(principal.FindFirst(ApiKeyHandler.KeyIdClaim)!.Value),
-            int.Parse(principal.FindFirst(ApiKeyHandler.PerMinuteClaim)!.Value, CultureInfo.InvariantCulture)));
+        http.User = result.Principal;
+        http.Features.Set(new SigningClient(SigningClient.Unmapped(visitor), keyId, perMinute));
         return null;
     }
-
-    private static IPAddress? Unmapped(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
 }

@@ -42,6 +42,8 @@ internal static class SigningRateLimits
         var options = builder.Configuration.GetSection("RateLimits").Get<RateLimitOptions>() ?? new RateLimitOptions();
         builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection("RateLimits"))
             .Validate(o => o.Burst > 0 && o.PerMinute > 0 && o.PerHour > 0, "RateLimits: Burst, PerMinute and PerHour must be positive.")
+            .Validate(o => o.TrustedProxies.All(p => System.Net.IPNetwork.TryParse(p, out _) || IPAddress.TryParse(p, out _)),
+                "RateLimits:TrustedProxies: each must be an address or a CIDR range without host bits (10.0.0.0/8, not 10.0.0.1/8).")
             .ValidateOnStart();
 
         builder.Services.AddRateLimiter(limiter =>

@@ -10,7 +10,7 @@ namespace Petition.Intake.Petitions;
 /// created or closed by any intake through LISTEN/NOTIFY, and reloads everything on every (re)connect and
 /// every <see cref="FullReloadInterval"/>, so a notification missed while disconnected is caught up.
 /// </summary>
-internal sealed partial class PetitionCatalog(
+internal sealed class PetitionCatalog(
     NpgsqlDataSource dataSource, PetitionRepository repository, ILogger<PetitionCatalog> logger) : BackgroundService
 {
     private static readonly TimeSpan FullReloadInterval = TimeSpan.FromSeconds(30);
@@ -37,7 +37,7 @@ internal sealed partial class PetitionCatalog(
             }
             catch (Exception e) when (PostgresErrors.IsTransient(e))
             {
-                LogDisconnected(logger, e.Message);
+                logger.CatalogNotRead(e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
             }
         }
@@ -75,18 +75,15 @@ internal sealed partial class PetitionCatalog(
         }
     }
 
-    private async Task ReloadAllAsync(CancellationToken cancellationToken)
+    private async Task ReloadAllAsync(CancellationToken cancellationToken) => Load(await repository.ListAsync(cancellationToken));
+
+    /// <summary>Puts petitions in as read from PostgreSQL (and by tests, without it); from then on the catalog is loaded.</summary>
+    internal void Load(IEnumerable<PetitionRecord> petitions)
     {
-        foreach (var petition in await repository.ListAsync(cancellationToken)) Put(petition);
-        if (!_loaded) LogLoaded(logger, _petitions.Count);
+        foreach (var petition in petitions) Put(petition);
+        if (!_loaded) logger.CatalogLoaded(_petitions.Count);
         _loaded = true;
     }
-
-    [LoggerMessage(1, LogLevel.Information, "Petition catalog loaded: {Count} petitions")]
-    private static partial void LogLoaded(ILogger logger, int count);
-
-    [LoggerMessage(2, LogLevel.Warning, "Petition catalog cannot read PostgreSQL; it keeps serving what it has and retries: {Reason}")]
-    private static partial void LogDisconnected(ILogger logger, string reason);
 }
 
 /// <summary>Not ready until the catalog has loaded: before that every petition would look unknown.</summary>

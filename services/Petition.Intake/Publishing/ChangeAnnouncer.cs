@@ -10,7 +10,7 @@ namespace Petition.Intake.Publishing;
 /// workers to drop from the dedup cache. Best effort: the change is committed already; lost totals are
 /// caught up by the counters' reconciliation, and a signer left in the cache only points at nothing.
 /// </summary>
-internal sealed partial class ChangeAnnouncer(IBus bus, ILogger<ChangeAnnouncer> logger)
+internal sealed class ChangeAnnouncer(IBus bus, ILogger<ChangeAnnouncer> logger)
 {
     public async Task AnnounceAsync(AdministrationOutcome outcome, CancellationToken cancellationToken)
     {
@@ -33,10 +33,7 @@ internal sealed partial class ChangeAnnouncer(IBus bus, ILogger<ChangeAnnouncer>
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogNotAnnounced(logger, outcome.Totals.Count, outcome.Removed.Count, e.Message);
+            logger.ChangeNotAnnounced(outcome.Totals.Count, outcome.Removed.Count, e.Message);
         }
     }
-
-    [LoggerMessage(1, LogLevel.Warning, "Change not announced ({Petitions} petitions' totals, {Signers} signers to forget); counters reconcile with PostgreSQL: {Reason}")]
-    private static partial void LogNotAnnounced(ILogger logger, int petitions, int signers, string reason);
 }

@@ -15,7 +15,7 @@ namespace Petition.Intake.Publishing;
 /// can hang after a broker restart (rabbitmq-dotnet-client #1930, open upstream). While the broker is down,
 /// the attempt fails fast and costs nothing.
 /// </summary>
-internal sealed partial class SendChannelReset(IBus bus, ILogger<SendChannelReset> logger)
+internal sealed class SendChannelReset(IBus bus, ILogger<SendChannelReset> logger)
 {
     private static readonly Uri Refused = new("exchange:amq.petition-reset-channel");
     private static readonly long MinInterval = Stopwatch.Frequency; // once a second, however many sends fail together
@@ -31,7 +31,7 @@ internal sealed partial class SendChannelReset(IBus bus, ILogger<SendChannelRese
         var last = Interlocked.Read(ref _last);
         if (now - last < MinInterval || Interlocked.CompareExchange(ref _last, now, last) != last) return;
 
-        LogResetting(logger);
+        logger.ReplacingSendChannel();
         try
         {
             // The broker refuses within milliseconds; MassTransit would repeat the refused declare a second later.
@@ -47,7 +47,4 @@ internal sealed partial class SendChannelReset(IBus bus, ILogger<SendChannelRese
 
     /// <summary>Never delivered: the exchange it is sent to cannot exist.</summary>
     internal sealed record ResetChannel;
-
-    [LoggerMessage(1, LogLevel.Warning, "The broker nacked a send or did not confirm it in time; replacing the send channel")]
-    private static partial void LogResetting(ILogger logger);
 }

@@ -10,7 +10,7 @@ namespace Petition.Intake.Publishing;
 /// Coalesces concurrent signatures into few broker messages, so throughput does not hinge on the broker's
 /// per-message cost. Each caller still waits for the confirm of the message that holds its own signature.
 /// </summary>
-internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, IOptions<CoalescingOptions> options, ILogger<SignatureCoalescer> logger)
+internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<CoalescingOptions> options, ILogger<SignatureCoalescer> logger)
     : BackgroundService
 {
     private readonly CoalescingOptions _options = options.Value;
@@ -103,7 +103,7 @@ internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, I
         catch (Exception e)
         {
             activity?.SetStatus(ActivityStatusCode.Error, "not confirmed");
-            LogSendFailed(logger, batch.Count, e.GetBaseException().Message);
+            logger.SendNotConfirmed(batch.Count, e.GetBaseException().Message);
             var failure = e as BrokerUnavailableException ?? new BrokerUnavailableException("The broker refused the message.", e);
             foreach (var pending in batch) pending.Confirmed.TrySetException(failure);
         }
@@ -113,7 +113,4 @@ internal sealed partial class SignatureCoalescer(SignaturePublisher publisher, I
             inFlight.Release();
         }
     }
-
-    [LoggerMessage(1, LogLevel.Warning, "Broker did not confirm a message of {Count} signatures; callers get 503: {Reason}")]
-    private static partial void LogSendFailed(ILogger logger, int count, string reason);
 }

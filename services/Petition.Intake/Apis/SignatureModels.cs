@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Options;
+using Petition.Intake.Acceptance;
+using Petition.Intake.Access;
+using Petition.Intake.Publishing;
+using Petition.Storage;
+
+namespace Petition.Intake.Apis;
+
+/// <summary>The withdrawal token is the signer's alone: sent back to withdraw (DELETE), never stored.</summary>
+internal sealed record SignatureAccepted(Guid SignatureId, string Status, string StatusUrl, string WithdrawalToken);
+
+internal sealed record RejectedRow(int Row, int? Line, IReadOnlyDictionary<string, string[]> Errors);
+
+internal sealed record ImportReport(int Accepted, IReadOnlyList<RejectedRow> Rejected);
+
+internal sealed record SignatureStatusView(Guid SignatureId, SignatureStatus Status);
+
+// What each signature endpoint works with, bound by [AsParameters]. Structs, so the signing path allocates none.
+
+internal readonly record struct SigningServices(SignatureAcceptance Acceptance, SignatureCoalescer Coalescer);
+
+internal readonly record struct ImportServices(SignatureAcceptance Acceptance, SignaturePublisher Publisher, IOptions<IntakeOptions> Options);
+
+internal readonly record struct WithdrawalServices(SigningKeys Keys, SignatureAdministration Administration, ChangeAnnouncer Announcer);
