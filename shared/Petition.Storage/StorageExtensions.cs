@@ -18,8 +18,14 @@ public static class StorageExtensions
     public static IHostApplicationBuilder AddPetitionStorage(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-        var connectionString = builder.Configuration.GetConnectionString("Postgres")
+        builder.Services.AddPetitionStorage(builder.Configuration);
+        return builder;
+    }
+
+    /// <summary>The same, for a container built without a host builder (a test's, say).</summary>
+    public static IServiceCollection AddPetitionStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured.");
         UtcTimestampHandler.Register();
         services.AddSingleton(provider =>
@@ -50,7 +56,7 @@ public static class StorageExtensions
         services.AddSingleton<AdminAudit>();
         services.AddSingleton<SignatureAdministration>();
         services.AddSingleton<SignatureRetention>();
-        return builder;
+        return services;
     }
 }
 
