@@ -16,7 +16,7 @@ namespace Petition.Intake.Access;
 /// another intake applies here within that time (at once on the intake that made the change). While
 /// PostgreSQL is unreachable the last lists stay in force.
 /// </summary>
-internal sealed partial class AccessLists(AccessRepository repository, ILogger<AccessLists> logger) : BackgroundService, IApiKeyValidator
+internal sealed partial class AccessLists(AccessRepository repository, TimeProvider time, ILogger<AccessLists> logger) : BackgroundService, IApiKeyValidator
 {
     public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(5);
     private const string KeyPrefix = "pk_";
@@ -127,7 +127,7 @@ internal sealed partial class AccessLists(AccessRepository repository, ILogger<A
                 LogFailed(logger, e.Message);
             }
 
-            await Task.Delay(IsLoaded ? ReloadInterval : TimeSpan.FromSeconds(1), stoppingToken);
+            await Task.Delay(IsLoaded ? ReloadInterval : TimeSpan.FromSeconds(1), time, stoppingToken);
         }
     }
 
