@@ -17,7 +17,7 @@ target() { local authority=${1#*://}; echo "${authority%%/*}"; } # target <url>:
 
 case "${1:-start}" in
   start)
-    command -v prometheus >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+    command -v prometheus >/dev/null || "$repo/deploy/local/servers.sh" install prometheus
     mkdir -p "$dir/tsdb"
     cat > "$dir/prometheus.yml" <<CONF
 global:

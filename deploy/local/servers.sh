@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (from Debian) and starts PostgreSQL, Redis and RabbitMQ for Petition, bound to 127.0.0.1,
 # with all their data under one folder. Safe to run again: a server already up is left alone.
-#   deploy/local/servers.sh start|stop [postgres|redis|rabbitmq] | status | env | ctl <rabbitmqctl args>
+#   deploy/local/servers.sh start|stop [postgres|redis|rabbitmq] | status | env | ctl <rabbitmqctl args> | install <package...>
 # PETITION_DATA picks the data folder (default: <repo>/.data). Ports: PETITION_PG_PORT (5433),
 # PETITION_REDIS_PORT (6380), PETITION_AMQP_PORT (5673). Secrets are generated once into $PETITION_DATA/secrets.env.
 set -euo pipefail
@@ -27,7 +27,7 @@ install_packages() {
   apt_install "${missing[@]}"
 }
 
-apt_install() { # apt_install <package...>: the missing ones, from Debian (cluster.sh uses it too)
+apt_install() { # apt_install <package...>: from Debian; every script's installs go through it (servers.sh install)
   [ $# -eq 0 ] && return 0
   log "installing $* from Debian"
   export DEBIAN_FRONTEND=noninteractive
@@ -35,23 +35,24 @@ apt_install() { # apt_install <package...>: the missing ones, from Debian (clust
   apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+new_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; } # 48 hex digits
+
 secrets() {
   mkdir -p "$data"
-  local gen='head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n"'
   if [ ! -s "$data/secrets.env" ]; then
     umask 077
     cat > "$data/secrets.env" <<SECRETS
-PETITION_PG_PASSWORD=$(eval "$gen")
-PETITION_REDIS_PASSWORD=$(eval "$gen")
-PETITION_AMQP_PASSWORD=$(eval "$gen")
-PETITION_ADMIN_KEY=$(eval "$gen")
-PETITION_DEDUP_SECRET=$(eval "$gen")
+PETITION_PG_PASSWORD=$(new_secret)
+PETITION_REDIS_PASSWORD=$(new_secret)
+PETITION_AMQP_PASSWORD=$(new_secret)
+PETITION_ADMIN_KEY=$(new_secret)
+PETITION_DEDUP_SECRET=$(new_secret)
 SECRETS
     umask 022
   fi
   # Secrets added since a secrets.env was first written are appended, the others kept.
   if ! grep -q '^PETITION_CONTACT_KEY=' "$data/secrets.env"; then
-    echo "PETITION_CONTACT_KEY=$(eval "$gen")" >> "$data/secrets.env"
+    echo "PETITION_CONTACT_KEY=$(new_secret)" >> "$data/secrets.env"
   fi
   # shellcheck disable=SC1091
   . "$data/secrets.env"
@@ -178,5 +179,11 @@ case "${1:-start}:${2:-all}" in
   env:*) secrets; print_env ;;
   # rabbitmqctl against this node, with the environment the CLI needs here (e.g. ctl list_queues name messages).
   ctl:*) rabbit_env; shift; rabbitmqctl -q -n "$rabbit_node" "$@" ;;
-  *) echo "usage: $0 start|stop [postgres|redis|rabbitmq] | status | env | ctl <rabbitmqctl args>" >&2; exit 2 ;;
+  # Debian packages the other scripts and the tests need (chromium, prometheus): those not installed yet.
+  install:*) shift; missing=()
+             for package in "$@"; do
+               [ "$(dpkg-query -W -f '${Status}' "$package" 2>/dev/null)" = "install ok installed" ] || missing+=("$package")
+             done
+             apt_install "${missing[@]}" ;;
+  *) echo "usage: $0 start|stop [postgres|redis|rabbitmq] | status | env | ctl <rabbitmqctl args> | install <package...>" >&2; exit 2 ;;
 esac

@@ -8,30 +8,6 @@ using RabbitMQ.Client;
 
 namespace Petition.Counter.Tests;
 
-/// <summary>A worker and a counter running for the whole class.</summary>
-public sealed class SystemWithCounter : PetitionSystem
-{
-    public ServiceProcess Counter { get; private set; } = null!;
-
-    public HttpClient CounterClient { get; private set; } = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        StartWorker();
-        // The periodic check is pushed out of the way: what these tests see comes from events or an explicit reload.
-        Counter = StartCounter(new Dictionary<string, string> { ["Counter:ReconcileInterval"] = "00:10:00" });
-        await Counter.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-        CounterClient = LiveCount.Client(Counter);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        CounterClient?.Dispose();
-        await base.DisposeAsync();
-    }
-}
-
 public sealed class CounterTests(SystemWithCounter system) : IClassFixture<SystemWithCounter>
 {
     [Fact]

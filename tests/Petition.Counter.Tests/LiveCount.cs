@@ -6,12 +6,6 @@ namespace Petition.Counter.Tests;
 /// <summary>Reads the counter the way a campaign page does: the JSON count and the SSE stream.</summary>
 internal static class LiveCount
 {
-    public static HttpClient Client(ServiceProcess counter) => new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue })
-    {
-        BaseAddress = counter.Url,
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
-
     public static async Task<JsonElement> GetAsync(HttpClient client, Guid petition) =>
         await client.GetFromJsonAsync<JsonElement>($"/api/petitions/{petition}/count");
 

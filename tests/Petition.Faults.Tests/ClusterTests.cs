@@ -14,6 +14,7 @@ public sealed class ClusterTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await TestServers.ExclusiveAsync(); // three more Erlang VMs: not while other test processes run
         await ClusterAsync("start");
         _settings = ParseExports(await ClusterAsync("env"));
     }
@@ -56,10 +57,7 @@ public sealed class ClusterTests : IAsyncLifetime
 
     private static async Task<string> RabbitMqCtlAsync(params string[] arguments) => await ClusterAsync(["ctl", "2", .. arguments]);
 
-    // "export Name__Key='value'" lines, as the scripts print them for a shell.
+    // As settings: Name__Key becomes Name:Key.
     private static Dictionary<string, string> ParseExports(string exports) =>
-        exports.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => line.StartsWith("export ", StringComparison.Ordinal))
-            .Select(line => line["export ".Length..].Split('=', 2))
-            .ToDictionary(kv => kv[0].Replace("__", ":", StringComparison.Ordinal), kv => kv[1].Trim('\''));
+        TestServers.ParseExports(exports).ToDictionary(kv => kv.Key.Replace("__", ":", StringComparison.Ordinal), kv => kv.Value);
 }

@@ -19,6 +19,8 @@ internal sealed class FaultRun : IAsyncDisposable
 
     public static async Task<FaultRun> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
+        // Every fault test stops a server or loads both cores: it waits until no other test process uses the servers.
+        await TestServers.ExclusiveAsync();
         var run = new FaultRun(settings is null ? new PetitionSystem() : PetitionSystem.With(settings));
         await run.System.InitializeAsync();
         await run.ReplaceCounterAsync();

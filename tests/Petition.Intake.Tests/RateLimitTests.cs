@@ -12,8 +12,13 @@ public sealed class RateLimitTests(PetitionSystem system) : IClassFixture<Petiti
     [Fact]
     public async Task Over_the_burst_an_address_gets_429_with_retry_after_and_is_let_in_again_once_it_refills()
     {
-        var petition = await system.CreatePetitionAsync();
+        var (petition, warmUp) = (await system.CreatePetitionAsync(), await system.CreatePetitionAsync());
         using var intake = await StartAsync(new() { ["RateLimits:Burst"] = "3", ["RateLimits:PerMinute"] = "60" });
+        // A new process's first signature compiles the signing path; on a busy machine it outlasted the second
+        // the bucket takes to refill. Another petition's allowance pays for it.
+        using (await intake.SignAsync(warmUp))
+        {
+        }
 
         for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Accepted, (await intake.SignAsync(petition)).StatusCode);
         using var refused = await intake.SignAsync(petition);

@@ -72,8 +72,7 @@ public sealed class SendChannelResetTests(SendChannelResetTests.SlowToTimeOut sy
             TimeSpan.FromSeconds(15), "signing to resume");
     }
 
-    private static string BrokerLog => Path.Combine(Environment.GetEnvironmentVariable("PETITION_DATA") ?? Path.Combine(TestServers.RepoRoot, ".data"),
-        "rabbitmq", "log", $"petition-{new Uri(TestServers.RabbitMq).Port}@localhost.log");
+    private static string BrokerLog => Path.Combine(TestServers.DataFolder, "rabbitmq", "log", $"petition-{new Uri(TestServers.RabbitMq).Port}@localhost.log");
 
     private static int Refusals(string brokerLog)
     {

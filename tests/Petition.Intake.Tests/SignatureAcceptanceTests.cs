@@ -35,7 +35,7 @@ public sealed class SignatureAcceptanceTests : IDisposable
     public SignatureAcceptanceTests()
     {
         _catalog = new PetitionCatalog(_nowhere, new PetitionRepository(_nowhere), NullLogger<PetitionCatalog>.Instance);
-        _access = new AccessLists(new AccessRepository(_nowhere), NullLogger<AccessLists>.Instance);
+        _access = new AccessLists(new AccessRepository(_nowhere), TimeProvider.System, NullLogger<AccessLists>.Instance);
         _acceptance = new SignatureAcceptance(_catalog, _access, _keys, new FixedClock(Now));
     }
 

@@ -2,7 +2,10 @@ using System.Net;
 
 namespace Petition.Pipeline.Tests;
 
-/// <summary>These stop shared servers, so they run alone, after the parallel tests. Faults under load are in Petition.Faults.Tests.</summary>
+/// <summary>
+/// These stop shared servers, so they run alone: after this project's parallel tests, and once no other test
+/// process uses the servers (<see cref="TestServers.ExclusiveAsync"/>). Faults under load are in Petition.Faults.Tests.
+/// </summary>
 [CollectionDefinition(nameof(ServerOutages), DisableParallelization = true)]
 public sealed class ServerOutages;
 
@@ -12,6 +15,7 @@ public sealed class ServerOutageTests
     [Fact]
     public async Task Worker_readiness_says_redis_is_down_while_it_is_and_recovers_by_itself()
     {
+        await TestServers.ExclusiveAsync();
         await using var system = new PetitionSystem();
         await system.InitializeAsync();
         var worker = system.StartWorker(listen: true);

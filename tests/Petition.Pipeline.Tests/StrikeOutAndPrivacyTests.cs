@@ -6,48 +6,6 @@ using Dapper;
 
 namespace Petition.Pipeline.Tests;
 
-/// <summary>A worker and a counter whose periodic reconciliation is out of the way: totals it shows came as events.</summary>
-public sealed class SystemWithCounter : PetitionSystem
-{
-    public HttpClient Counter { get; private set; } = null!;
-
-    public string PartnerKey { get; private set; } = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        StartWorker();
-        var counter = StartCounter(new Dictionary<string, string> { ["Counter:ReconcileInterval"] = "00:10:00" });
-        await counter.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-        Counter = new HttpClient { BaseAddress = counter.Url };
-        using var key = await Admin.PostAsJsonAsync("/api/admin/keys", new { name = "campaign site", scope = "partner", perMinute = 100_000 });
-        key.EnsureSuccessStatusCode();
-        PartnerKey = (await key.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
-    }
-
-    public override async Task DisposeAsync()
-    {
-        Counter?.Dispose();
-        await base.DisposeAsync();
-    }
-
-    /// <summary>Signs as the partner site for a visitor at <paramref name="visitor"/>; returns the accepted body.</summary>
-    public async Task<JsonElement> SignForAsync(Guid petition, object signer, string visitor)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/petitions/{petition}/signatures") { Content = JsonContent.Create(signer) };
-        request.Headers.Add("X-Api-Key", PartnerKey);
-        request.Headers.Add("X-Visitor-Address", visitor);
-        using var response = await Client.SendAsync(request);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
-    /// <summary>Waits until the counter shows <paramref name="expected"/> for the petition.</summary>
-    public Task CounterShowsAsync(Guid petition, long expected) =>
-        WaitUntilAsync(async () => (await Counter.GetFromJsonAsync<JsonElement>($"/api/petitions/{petition}/count")).GetProperty("total").GetInt64() == expected,
-            TimeSpan.FromSeconds(5), $"the counter to show {expected}");
-}
-
 public sealed class StrikeOutAndPrivacyTests(SystemWithCounter system) : IClassFixture<SystemWithCounter>
 {
     [Fact]
@@ -236,7 +194,7 @@ public sealed class StrikeOutAndPrivacyTests(SystemWithCounter system) : IClassF
         Assert.Equal(25_003, await connection.QuerySingleAsync<long>("SELECT count(*) FROM signatures WHERE petition_id = @old AND country = 'KR'", new { old }));
         await PetitionSystem.AssertStoredExactlyAsync(old, 25_003);
         Assert.Equal("0", await RedisAsync("EXISTS", old));
-        Assert.Equal(HttpStatusCode.OK, (await system.Counter.GetAsync($"/api/petitions/{old}/count")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await system.CounterClient.GetAsync($"/api/petitions/{old}/count")).StatusCode);
     }
 
     // The dedup cache's hash of a petition, read with redis-cli (installed with the server).

@@ -7,11 +7,12 @@ public static class HeadlessChromium
 {
     public const string Path = "/usr/bin/chromium";
 
-    public static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    /// <summary>Launches it, installing Debian's chromium first when it is missing.</summary>
+    public static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         ArgumentNullException.ThrowIfNull(playwright);
-        if (!File.Exists(Path)) throw new InvalidOperationException("Debian's chromium is required; deploy/local/test.sh installs it.");
-        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        if (!File.Exists(Path)) await TestServers.InstallAsync("chromium");
+        return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = Path,
             Headless = true,

@@ -9,6 +9,7 @@ public sealed class IntakeFactory(IReadOnlyDictionary<string, string> settings, 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        TestServers.EnsureStarted(); // the intake reads the servers' settings from the environment
         // UseSetting, not ConfigureAppConfiguration: services read their connection strings while building.
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);

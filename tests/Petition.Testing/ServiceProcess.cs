@@ -34,6 +34,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string> settings, bool listen = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        TestServers.EnsureStarted(); // it inherits this process's environment: the servers' settings
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(TestServers.RepoRoot, "services", project, "bin", configuration, "net10.0", project + ".dll");
         var start = new ProcessStartInfo("dotnet", [dll])

@@ -14,7 +14,7 @@ namespace Petition.Counter.Streaming;
 /// Each update is encoded once; each client holds only the latest, so a slow client skips figures
 /// rather than holding up the others or growing a queue.
 /// </summary>
-public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOptions> options, IOptions<JsonOptions> json) : BackgroundService, ICountListener
+public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOptions> options, IOptions<JsonOptions> json, TimeProvider time) : BackgroundService, ICountListener
 {
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscriber, byte>> _subscribers = new();
     // Each changed petition, with the span of the latest change, whose trace the push continues.
@@ -51,22 +51,22 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
         var pushInterval = options.Value.PushInterval;
         var heartbeatInterval = options.Value.HeartbeatInterval;
         var lastPush = 0L;
-        var lastHeartbeat = Stopwatch.GetTimestamp();
+        var lastHeartbeat = time.GetTimestamp();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+                using (var heartbeatDue = new CancellationTokenSource(heartbeatInterval, time))
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, heartbeatDue.Token))
                 {
-                    idle.CancelAfter(heartbeatInterval);
                     try
                     {
                         await _wake.Reader.ReadAsync(idle.Token);
                         // Coalesce: at most one push per PushInterval.
-                        var wait = pushInterval - Stopwatch.GetElapsedTime(lastPush);
-                        if (lastPush != 0 && wait > TimeSpan.Zero) await Task.Delay(wait, stoppingToken);
+                        var wait = pushInterval - time.GetElapsedTime(lastPush);
+                        if (lastPush != 0 && wait > TimeSpan.Zero) await Task.Delay(wait, time, stoppingToken);
                         _wake.Reader.TryRead(out _);
-                        lastPush = Stopwatch.GetTimestamp();
+                        lastPush = time.GetTimestamp();
                         Push();
                     }
                     catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
@@ -74,9 +74,9 @@ public sealed class CountBroadcaster(PetitionCounts counts, IOptions<CounterOpti
                     }
                 }
 
-                if (Stopwatch.GetElapsedTime(lastHeartbeat) >= heartbeatInterval)
+                if (time.GetElapsedTime(lastHeartbeat) >= heartbeatInterval)
                 {
-                    lastHeartbeat = Stopwatch.GetTimestamp();
+                    lastHeartbeat = time.GetTimestamp();
                     foreach (var clients in _subscribers.Values)
                     {
                         foreach (var client in clients.Keys) client.Heartbeat();

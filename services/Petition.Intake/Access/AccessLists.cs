@@ -14,7 +14,7 @@ namespace Petition.Intake.Access;
 /// another intake applies here within that time (at once on the intake that made the change). While
 /// PostgreSQL is unreachable the last lists stay in force.
 /// </summary>
-internal sealed class AccessLists(AccessRepository repository, ILogger<AccessLists> logger) : BackgroundService
+internal sealed class AccessLists(AccessRepository repository, TimeProvider time, ILogger<AccessLists> logger) : BackgroundService
 {
     public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(5);
     private const string KeyPrefix = "pk_";
@@ -133,7 +133,7 @@ internal sealed class AccessLists(AccessRepository repository, ILogger<AccessLis
                 logger.AccessListsNotRead(e.Message);
             }
 
-            await Task.Delay(IsLoaded ? ReloadInterval : TimeSpan.FromSeconds(1), stoppingToken);
+            await Task.Delay(IsLoaded ? ReloadInterval : TimeSpan.FromSeconds(1), time, stoppingToken);
         }
     }
 }

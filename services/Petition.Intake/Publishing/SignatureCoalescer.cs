@@ -10,7 +10,7 @@ namespace Petition.Intake.Publishing;
 /// Coalesces concurrent signatures into few broker messages, so throughput does not hinge on the broker's
 /// per-message cost. Each caller still waits for the confirm of the message that holds its own signature.
 /// </summary>
-internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<CoalescingOptions> options, ILogger<SignatureCoalescer> logger)
+internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<CoalescingOptions> options, TimeProvider time, ILogger<SignatureCoalescer> logger)
     : BackgroundService
 {
     private readonly CoalescingOptions _options = options.Value;
@@ -44,14 +44,14 @@ internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<
     {
         using var inFlight = new SemaphoreSlim(_options.MaxInFlight);
         var reader = _queue.Reader;
-        var lingerTicks = (long)(_options.Linger.TotalSeconds * Stopwatch.Frequency);
+        var lingerTicks = (long)(_options.Linger.TotalSeconds * time.TimestampFrequency);
 
         // Runs until the channel is completed and drained (see StopAsync), not until stoppingToken:
         // a signature already queued is sent, never abandoned.
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             var batch = new List<Pending>(_options.MaxSignaturesPerMessage);
-            var deadline = Stopwatch.GetTimestamp() + lingerTicks;
+            var deadline = time.GetTimestamp() + lingerTicks;
             while (batch.Count < _options.MaxSignaturesPerMessage)
             {
                 if (reader.TryRead(out var next))
@@ -60,9 +60,9 @@ internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<
                     continue;
                 }
 
-                var remaining = deadline - Stopwatch.GetTimestamp();
+                var remaining = deadline - time.GetTimestamp();
                 if (remaining <= 0 || stoppingToken.IsCancellationRequested) break;
-                using var linger = new CancellationTokenSource(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+                using var linger = new CancellationTokenSource(TimeSpan.FromSeconds((double)remaining / time.TimestampFrequency), time);
                 try
                 {
                     if (!await reader.WaitToReadAsync(linger.Token)) break;

@@ -1,0 +1,186 @@
+using System.Security.Cryptography;
+using Dapper;
+using Petition.Contracts;
+
+namespace Petition.Storage.Tests;
+
+/// <summary>
+/// The batch write through its public surface (begin, copy, commit, and the outcome's counts and totals) against
+/// real PostgreSQL: what the worker relies on for "stored once, counted once", without a worker or a broker.
+/// </summary>
+public sealed class SignatureBatchWriterTests(StorageDatabase storage) : IClassFixture<StorageDatabase>
+{
+    private static readonly DateTimeOffset Noon = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task New_signers_are_stored_and_counted_overall_and_per_country_in_one_commit()
+    {
+        var petition = await storage.NewPetitionAsync();
+        AcceptedSignature[] batch = [Signer(petition, "GB", 0), Signer(petition, "GB", 1), Signer(petition, "GB", 2), Signer(petition, "KR", 3), Signer(petition, "KR", 4)];
+
+        var outcome = await WriteAsync(batch);
+
+        Assert.Equal(5, outcome.Stored);
+        Assert.Equal(0, outcome.Duplicates);
+        Assert.True(outcome.StoredSignatureIds.SetEquals(batch.Select(s => s.SignatureId)));
+        var totals = Assert.Single(outcome.Totals);
+        Assert.Equal(petition, totals.PetitionId);
+        Assert.Equal(5, totals.Total);
+        Assert.Equal(1, totals.Version);
+        Assert.Equal(Noon.AddSeconds(4), totals.LastSignedAt);
+        Assert.Equal([("GB", 3L), ("KR", 2L)], ByCountry(totals.ByCountry));
+        await AssertStoredAsync(petition, rows: 5, duplicates: 0);
+    }
+
+    [Fact]
+    public async Task A_signer_repeated_within_a_batch_or_from_an_earlier_one_is_recorded_as_a_duplicate_and_not_counted()
+    {
+        var petition = await storage.NewPetitionAsync();
+        var (ada, grace) = (Signer(petition, "GB", 0), Signer(petition, "US", 1));
+        await WriteAsync([ada, grace]);
+        var alan = Signer(petition, "GB", 3);
+        var alanAgainEarlier = Again(alan, Noon.AddSeconds(2)); // the earlier of the two is the one kept
+
+        var outcome = await WriteAsync([Again(ada, Noon.AddSeconds(5)), alan, alanAgainEarlier]);
+
+        Assert.Equal(1, outcome.Stored);
+        Assert.Equal(2, outcome.Duplicates);
+        Assert.Equal(alanAgainEarlier.SignatureId, Assert.Single(outcome.StoredSignatureIds));
+        var totals = Assert.Single(outcome.Totals);
+        Assert.Equal(3, totals.Total);
+        Assert.Equal(2, totals.Version);
+        Assert.Equal([("GB", 2L), ("US", 1L)], ByCountry(totals.ByCountry));
+        await AssertStoredAsync(petition, rows: 3, duplicates: 2);
+    }
+
+    [Fact]
+    public async Task A_redelivered_batch_stores_and_counts_nothing_again_yet_reports_its_signatures_stored_and_the_totals()
+    {
+        var petition = await storage.NewPetitionAsync();
+        AcceptedSignature[] batch = [Signer(petition, "DE", 0), Signer(petition, "DE", 1), Signer(petition, "FR", 2)];
+        await WriteAsync(batch);
+
+        var again = await WriteAsync(batch); // as after a crash between the commit and the ack
+
+        Assert.Equal(0, again.Stored);
+        Assert.Equal(0, again.Duplicates); // found by their ids: not mistaken for repeats of themselves
+        Assert.True(again.StoredSignatureIds.SetEquals(batch.Select(s => s.SignatureId)));
+        var totals = Assert.Single(again.Totals); // announced again, in case the first announcement was lost
+        Assert.Equal((3L, 1L), (totals.Total, totals.Version));
+        Assert.Equal([("DE", 2L), ("FR", 1L)], ByCountry(totals.ByCountry));
+        await AssertStoredAsync(petition, rows: 3, duplicates: 0);
+    }
+
+    [Fact]
+    public async Task The_dedup_cache_saying_taken_is_believed_only_when_postgres_holds_the_signer()
+    {
+        var petition = await storage.NewPetitionAsync();
+        var stored = Signer(petition, "NG", 0);
+        await WriteAsync([stored]);
+        var repeat = Again(stored, Noon.AddSeconds(1));
+        var unknown = Signer(petition, "NG", 2); // the cache is ahead of PostgreSQL (restored from a backup, say)
+
+        var outcome = await WriteAsync([repeat, unknown], knownDuplicate: [true, true]);
+
+        Assert.Equal(1, outcome.Stored);
+        Assert.Equal(1, outcome.Duplicates);
+        Assert.Equal(unknown.SignatureId, Assert.Single(outcome.StoredSignatureIds));
+        Assert.Equal(2, Assert.Single(outcome.Totals).Total);
+    }
+
+    [Fact]
+    public async Task A_withdrawn_signature_redelivered_is_neither_stored_again_nor_recorded_as_a_duplicate()
+    {
+        var petition = await storage.NewPetitionAsync();
+        var withdrawn = Signer(petition, "UA", 0);
+        await using (var connection = TestServers.Connect(StorageDatabase.Name))
+        {
+            await connection.ExecuteAsync("INSERT INTO signature_removals (signature_id) VALUES (@id)", new { id = withdrawn.SignatureId });
+        }
+
+        var outcome = await WriteAsync([withdrawn]);
+
+        Assert.Equal((0, 0), (outcome.Stored, outcome.Duplicates));
+        Assert.Empty(outcome.StoredSignatureIds);
+        Assert.Equal(0, Assert.Single(outcome.Totals).Total);
+        await AssertStoredAsync(petition, rows: 0, duplicates: 0);
+    }
+
+    [Fact]
+    public async Task Nothing_of_a_batch_is_visible_before_its_commit_nor_after_it_is_abandoned()
+    {
+        var petition = await storage.NewPetitionAsync();
+        AcceptedSignature[] batch = [Signer(petition, "ZA", 0), Signer(petition, "ZA", 1)];
+
+        await using (var write = await storage.Writer.BeginAsync(CancellationToken.None))
+        {
+            await write.CopyAsync(batch, [false, false], CancellationToken.None);
+            await AssertStoredAsync(petition, rows: 0, duplicates: 0);
+        }
+
+        await AssertStoredAsync(petition, rows: 0, duplicates: 0);
+        Assert.Equal(2, (await WriteAsync(batch)).Stored); // the same batch, redelivered, goes in whole
+    }
+
+    [Fact]
+    public async Task Concurrent_batches_over_the_same_petitions_in_any_order_end_with_totals_equal_to_the_rows()
+    {
+        Guid[] petitions = [await storage.NewPetitionAsync(), await storage.NewPetitionAsync(), await storage.NewPetitionAsync()];
+        string[] countries = ["GB", "KR", "BR", "IN"];
+        var batches = Enumerable.Range(0, 8).Select(b => Enumerable.Range(0, 60)
+                .Select(i => Signer(petitions[(b + i) % 3], countries[i % 4], i))
+                .Reverse().Skip(b % 2).ToArray()) // another order each time
+            .ToList();
+
+        var outcomes = await Task.WhenAll(batches.Select(batch => Task.Run(() => WriteAsync(batch))));
+
+        Assert.Equal(batches.Sum(b => b.Length), outcomes.Sum(o => o.Stored));
+        foreach (var petition in petitions)
+        {
+            var rows = batches.SelectMany(b => b).Count(s => s.PetitionId == petition);
+            var last = outcomes.SelectMany(o => o.Totals).Where(t => t.PetitionId == petition).MaxBy(t => t.Version)!;
+            Assert.Equal(rows, last.Total);
+            Assert.Equal(8, last.Version); // every batch moved every petition's totals once
+            Assert.Equal(rows, last.ByCountry.Values.Sum());
+            await AssertStoredAsync(petition, rows, duplicates: 0);
+        }
+    }
+
+    private async Task<BatchOutcome> WriteAsync(IReadOnlyList<AcceptedSignature> batch, bool[]? knownDuplicate = null)
+    {
+        await using var write = await storage.Writer.BeginAsync(CancellationToken.None);
+        await write.CopyAsync(batch, knownDuplicate ?? new bool[batch.Count], CancellationToken.None);
+        return await write.CommitAsync(CancellationToken.None);
+    }
+
+    private static IEnumerable<(string Country, long Total)> ByCountry(IReadOnlyDictionary<string, long> byCountry) =>
+        byCountry.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => (c.Key, c.Value));
+
+    /// <summary>Rows, duplicates and the totals (overall and per country) as PostgreSQL holds them; the totals must equal COUNT(*).</summary>
+    private static async Task AssertStoredAsync(Guid petition, long rows, long duplicates)
+    {
+        await using var connection = TestServers.Connect(StorageDatabase.Name);
+        var stored = await connection.QuerySingleAsync<(long Rows, long Duplicates, long Total, long CountrySum)>("""
+            SELECT (SELECT count(*) FROM signatures WHERE petition_id = @petition),
+                   (SELECT count(*) FROM signature_duplicates WHERE petition_id = @petition),
+                   (SELECT total FROM petition_totals WHERE petition_id = @petition),
+                   (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @petition)
+            """, new { petition });
+        Assert.Equal((rows, duplicates, rows, rows), stored);
+    }
+
+    private static AcceptedSignature Signer(Guid petition, string country, int second) => new()
+    {
+        SignatureId = Guid.NewGuid(),
+        PetitionId = petition,
+        DedupKey = RandomNumberGenerator.GetBytes(32),
+        Name = $"Signer {second}",
+        Country = country,
+        Source = SignatureSource.Online,
+        SubmittedAt = Noon.AddSeconds(second),
+    };
+
+    /// <summary>The same person signing again: another signature, the same dedup key.</summary>
+    private static AcceptedSignature Again(AcceptedSignature signature, DateTimeOffset at) =>
+        signature with { SignatureId = Guid.NewGuid(), SubmittedAt = at };
+}
