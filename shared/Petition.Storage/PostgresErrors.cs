@@ -15,20 +15,20 @@ namespace Petition.Storage;
 public static class PostgresErrors
 {
     /// <summary>
-    /// True when the same work may succeed later: PostgreSQL or the way to it is unavailable, not the statement or its
-    /// data at fault. Npgsql's answer (<see cref="DbException.IsTransient"/>: the connection refused, lost or timed out,
-    /// the server shutting down or starting up, out of resources, a deadlock, a serialisation failure), plus a
-    /// read-only server (25006: a failover in progress, the old primary refuses writes until clients reach the new one)
-    /// and the rest of class 57 (an operator's cancel, shutdown or restart), plus a timeout or a network failure that
-    /// arrives unwrapped. An <see cref="InvalidOperationException"/> is never one: it is a bug in how a connection or a
-    /// mapping is used, and waiting would hide it.
+    /// True when the same work may succeed later, so it is waited out rather than given up: every failure of
+    /// PostgreSQL or of the way to it except one caused by the rows themselves (<see cref="IsBadData"/>). That is
+    /// Npgsql's own answer (<see cref="DbException.IsTransient"/>: the connection refused, lost or timed out, the server
+    /// shutting down or starting up, out of resources, a deadlock, a serialisation failure) and more: a read-only
+    /// server during a failover, a refused login, a missing database or table during a deployment. An operator's fix
+    /// makes those succeed too, and the worker's batch then waits unacked in its queue instead of being parked in the
+    /// error queue for a hand to replay. A timeout or a network failure that arrives unwrapped counts as well. An
+    /// <see cref="InvalidOperationException"/> is never one: it is a bug in how a connection or a mapping is used,
+    /// and waiting would hide it.
     /// </summary>
     public static bool IsTransient(Exception exception) => exception switch
     {
-        PostgresException postgres => postgres.IsTransient
-            || postgres.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction
-            || postgres.SqlState.StartsWith("57", StringComparison.Ordinal),
-        DbException database => database.IsTransient,
+        PostgresException postgres => !IsBadData(postgres),
+        NpgsqlException => true,
         TimeoutException or SocketException or IOException => true,
         _ => false,
     };

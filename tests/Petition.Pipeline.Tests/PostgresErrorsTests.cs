@@ -16,12 +16,16 @@ public sealed class PostgresErrorsTests
     [InlineData("40001")] // serialization_failure
     [InlineData("25006")] // read_only_sql_transaction: a failover in progress
     [InlineData("57014")] // query_canceled by an operator or a statement timeout
-    public void An_outage_of_postgres_is_transient(string sqlState) =>
+    [InlineData("28P01")] // invalid_password: credentials rotated, fixed by an operator
+    [InlineData("3D000")] // invalid_catalog_name: the database not there yet
+    [InlineData("42P01")] // undefined_table: a schema not migrated yet, during a deployment
+    public void An_outage_of_postgres_or_a_fault_an_operator_fixes_is_transient(string sqlState) =>
         Assert.True(PostgresErrors.IsTransient(Postgres(sqlState)));
 
     [Fact]
     public void A_lost_or_refused_connection_or_a_timeout_is_transient()
     {
+        Assert.True(PostgresErrors.IsTransient(new NpgsqlException("The connection pool has been exhausted", new TimeoutException())));
         Assert.True(PostgresErrors.IsTransient(new NpgsqlException("Exception while reading from stream", new EndOfStreamException())));
         Assert.True(PostgresErrors.IsTransient(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))));
         Assert.True(PostgresErrors.IsTransient(new TimeoutException()));
@@ -29,10 +33,10 @@ public sealed class PostgresErrorsTests
 
     [Theory]
     [InlineData("22021")] // character_not_in_repertoire: a NUL in a name
+    [InlineData("22P02")] // invalid_text_representation
     [InlineData("23505")] // unique_violation
-    [InlineData("42P01")] // undefined_table: a bug, or a schema not migrated
-    [InlineData("42601")] // syntax_error
-    public void A_statement_or_its_data_at_fault_is_not_transient(string sqlState) =>
+    [InlineData("23514")] // check_violation
+    public void Rows_at_fault_are_not_transient(string sqlState) =>
         Assert.False(PostgresErrors.IsTransient(Postgres(sqlState)));
 
     [Fact]
@@ -40,7 +44,6 @@ public sealed class PostgresErrorsTests
     {
         Assert.False(PostgresErrors.IsTransient(new InvalidOperationException("Connection is not open")));
         Assert.False(PostgresErrors.IsTransient(new ObjectDisposedException("NpgsqlDataSource")));
-        Assert.False(PostgresErrors.IsTransient(new NpgsqlException("Received unexpected message")));
         Assert.False(PostgresErrors.IsTransient(new OperationCanceledException()));
     }
 
