@@ -27,7 +27,6 @@ public static class StorageExtensions
     {
         var connectionString = configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured.");
-        UtcTimestampHandler.Register();
         services.AddSingleton(provider =>
         {
             var dataSource = new NpgsqlDataSourceBuilder(connectionString);

@@ -1,17 +1,22 @@
 using System.Data;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Dapper;
 
 namespace Petition.Storage;
 
 /// <summary>
 /// The one mapping of timestamptz for Dapper: Npgsql reads it as a UTC <see cref="DateTime"/>, the records speak
-/// <see cref="DateTimeOffset"/> (at offset zero). Registered once per process, by AddPetitionStorage.
+/// <see cref="DateTimeOffset"/> (at offset zero). Registered when this assembly loads, so every repository maps
+/// with it however it was built (through AddPetitionStorage or by hand, as component tests do).
 /// </summary>
 internal sealed class UtcTimestampHandler : SqlMapper.TypeHandler<DateTimeOffset>
 {
     private static int _registered;
 
-    public static void Register()
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "Dapper's type handlers are process-wide: without this one no record with a timestamp maps, so it must be there before any repository runs.")]
+    internal static void Register()
     {
         if (Interlocked.Exchange(ref _registered, 1) == 0) SqlMapper.AddTypeHandler(new UtcTimestampHandler());
     }

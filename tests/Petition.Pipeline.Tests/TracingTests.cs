@@ -44,8 +44,10 @@ public sealed class TracingTests
         await using var counter = CounterApp.Create(args);
         await counter.StartAsync();
         var petition = await system.CreatePetitionAsync();
-        // A live client, so the counter has someone to push the new total to.
+        // A live client, so the counter has someone to push the new total to, once the counter has loaded its
+        // totals (until then its stream answers 503).
         using var live = new HttpClient { BaseAddress = new Uri(counter.Urls.First()) };
+        await PetitionSystem.WaitUntilAsync(async () => (await live.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "the counter's first load");
         using var stream = new StreamReader(await live.GetStreamAsync($"/api/petitions/{petition}/count/stream"));
         Assert.StartsWith("retry", await stream.ReadLineAsync());
 
