@@ -45,7 +45,8 @@ case "${1:-start}" in
       Dashboard__Api__AuthMode=Unsecured \
       exec nohup "$executable" >"$dir/dashboard.log" 2>&1 </dev/null) &
     echo $! >"$dir/pid"
-    for _ in $(seq 1 300); do answers && break; running || break; sleep 0.1; done
+    # Alive, not running(): until the subshell has exec'd, its command line does not name the dashboard yet.
+    for _ in $(seq 1 300); do answers && break; kill -0 "$(cat "$dir/pid")" 2>/dev/null || break; sleep 0.1; done
     answers || { echo "[dashboard] did not come up; see $dir/dashboard.log" >&2; tail -n 20 "$dir/dashboard.log" >&2; stop; exit 1; }
     echo "[dashboard] up on http://127.0.0.1:$ui_port (OTLP gRPC 127.0.0.1:$grpc_port, HTTP 127.0.0.1:$http_port)"
     ;;
