@@ -11,4 +11,7 @@ public sealed class CounterOptions
 
     /// <summary>How often the totals are compared with PostgreSQL and repaired.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often they are read from PostgreSQL while totals events do not arrive (the broker is away).</summary>
+    public TimeSpan ReconcileIntervalWithoutEvents { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -14,8 +14,8 @@ internal static class Extensions
     {
         var services = builder.Services;
         services.AddOptions<CounterOptions>().Bind(builder.Configuration.GetSection("Counter"))
-            .Validate(o => o.PushInterval >= TimeSpan.Zero && o.HeartbeatInterval > TimeSpan.Zero && o.ReconcileInterval > TimeSpan.Zero,
-                "Counter: PushInterval must not be negative, HeartbeatInterval and ReconcileInterval must be positive.")
+            .Validate(o => o.PushInterval >= TimeSpan.Zero && o.HeartbeatInterval > TimeSpan.Zero && o.ReconcileInterval > TimeSpan.Zero && o.ReconcileIntervalWithoutEvents > TimeSpan.Zero,
+                "Counter: PushInterval must not be negative, HeartbeatInterval and the ReconcileIntervals must be positive.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         builder.AddPetitionStorage();
@@ -26,6 +26,8 @@ internal static class Extensions
         services.AddSingleton<CountBroadcaster>();
         services.AddSingleton<ICountListener>(sp => sp.GetRequiredService<CountBroadcaster>());
         services.AddHostedService(sp => sp.GetRequiredService<CountBroadcaster>());
+        services.AddSingleton<TotalsFeed>();
+        services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<TotalsFeed>());
         services.AddSingleton<CountReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<CountReconciler>());
         services.AddHealthChecks()

@@ -8,13 +8,26 @@ namespace Petition.Counter.Counting;
 /// <summary>
 /// Loads every petition's totals from PostgreSQL at start, again on demand, and every ReconcileInterval,
 /// so a counter that was down or missed events is right again. A figure PostgreSQL has at a newer version
-/// than the counter is taken (and logged as a repair when events should have brought it).
+/// than the counter is taken (and logged as a repair when events should have brought it). While totals events
+/// do not arrive (<see cref="TotalsFeed"/>), every ReconcileIntervalWithoutEvents instead, and once when they resume.
 /// </summary>
-public sealed partial class CountReconciler(
-    TotalsReader reader, PetitionCounts counts, CountUpdater updater, MilestoneTracker milestones,
-    IOptions<CounterOptions> options, ILogger<CountReconciler> logger) : BackgroundService
+public sealed partial class CountReconciler : BackgroundService
 {
     private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly TotalsReader _reader;
+    private readonly PetitionCounts _counts;
+    private readonly CountUpdater _updater;
+    private readonly MilestoneTracker _milestones;
+    private readonly TotalsFeed _feed;
+    private readonly IOptions<CounterOptions> _options;
+    private readonly ILogger<CountReconciler> _logger;
+
+    public CountReconciler(TotalsReader reader, PetitionCounts counts, CountUpdater updater, MilestoneTracker milestones,
+        TotalsFeed feed, IOptions<CounterOptions> options, ILogger<CountReconciler> logger)
+    {
+        (_reader, _counts, _updater, _milestones, _feed, _options, _logger) = (reader, counts, updater, milestones, feed, options, logger);
+        feed.Resumed += RequestReload;
+    }
 
     /// <summary>Asks for a reload now (the admin "reload" endpoint).</summary>
     public void RequestReload() => _requests.Writer.TryWrite(true);
@@ -29,11 +42,11 @@ public sealed partial class CountReconciler(
             }
             catch (Exception e) when ((PostgresErrors.IsTransient(e) || e is MassTransit.MassTransitException) && !stoppingToken.IsCancellationRequested)
             {
-                LogFailed(logger, e.Message);
+                LogFailed(_logger, e.Message);
             }
 
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            wait.CancelAfter(counts.IsLoaded ? options.Value.ReconcileInterval : TimeSpan.FromSeconds(2));
+            wait.CancelAfter(NextInterval());
             try
             {
                 await _requests.Reader.ReadAsync(wait.Token);
@@ -44,36 +57,41 @@ public sealed partial class CountReconciler(
         }
     }
 
+    private TimeSpan NextInterval() =>
+        !_counts.IsLoaded ? TimeSpan.FromSeconds(2)
+        : _feed.IsReceiving ? _options.Value.ReconcileInterval
+        : _options.Value.ReconcileIntervalWithoutEvents;
+
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        var firstLoad = !counts.IsLoaded;
+        var firstLoad = !_counts.IsLoaded;
         var crossed = new List<MilestoneRecord>();
         var repaired = 0;
-        foreach (var committed in (await reader.ReadAllAsync(cancellationToken)).Select(PetitionCount.Of))
+        foreach (var committed in (await _reader.ReadAllAsync(cancellationToken)).Select(PetitionCount.Of))
         {
-            var held = counts.Find(committed.PetitionId);
+            var held = _counts.Find(committed.PetitionId);
             if (held is not null && held.Version == committed.Version && held.Total != committed.Total)
             {
                 // Same version, different figure: cannot happen through events; trust PostgreSQL.
-                LogDrift(logger, committed.PetitionId, held.Total, committed.Total);
-                counts.Repair(committed);
+                LogDrift(_logger, committed.PetitionId, held.Total, committed.Total);
+                _counts.Repair(committed);
                 repaired++;
                 continue;
             }
 
-            var newMilestones = updater.Apply(committed);
+            var newMilestones = _updater.Apply(committed);
             crossed.AddRange(newMilestones);
-            if (!firstLoad && held is not null && held.Version < committed.Version && counts.Find(committed.PetitionId) == committed)
+            if (!firstLoad && held is not null && held.Version < committed.Version && _counts.Find(committed.PetitionId) == committed)
             {
-                LogCaughtUp(logger, committed.PetitionId, held.Total, committed.Total);
+                LogCaughtUp(_logger, committed.PetitionId, held.Total, committed.Total);
                 repaired++;
             }
         }
 
-        counts.IsLoaded = true;
-        await milestones.RecordAndPublishAsync(crossed, cancellationToken);
-        if (firstLoad) await milestones.PublishPendingAsync(cancellationToken);
-        if (firstLoad || repaired > 0) LogReconciled(logger, counts.All.Count, repaired);
+        _counts.IsLoaded = true;
+        await _milestones.RecordAndPublishAsync(crossed, cancellationToken);
+        if (firstLoad) await _milestones.PublishPendingAsync(cancellationToken);
+        if (firstLoad || repaired > 0) LogReconciled(_logger, _counts.All.Count, repaired);
     }
 
     [LoggerMessage(1, LogLevel.Information, "Totals reconciled with PostgreSQL: {Petitions} petitions, {Repaired} repaired")]
