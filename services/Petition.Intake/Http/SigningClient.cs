@@ -32,25 +32,12 @@ internal static class SigningClients
     /// <summary>X-Forwarded-For is believed from the trusted proxies of <see cref="RateLimitOptions"/> alone.</summary>
     public static void AddSigningClients(this IHostApplicationBuilder builder) =>
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RateLimitOptions>>((forwarded, limits) =>
-        {
-            // With no proxy listed the middleware would believe every sender (empty lists mean "check
-            // nothing"), so then it is not added at all. ASP.NET Core's default loopback entries go too.
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            forwarded.KnownIPNetworks.Clear();
-            forwarded.KnownProxies.Clear();
-            foreach (var proxy in limits.Value.TrustedProxies)
-            {
-                // Each is an address or a range: RateLimitOptions are validated.
-                if (System.Net.IPNetwork.TryParse(proxy, out var network)) forwarded.KnownIPNetworks.Add(network);
-                else forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
-            }
-        });
+            TrustedProxies.Configure(forwarded, limits.Value.TrustedProxies));
 
     /// <summary>Forwarded headers (from trusted proxies only), then partner keys on the signing endpoints.</summary>
     public static WebApplication UseSigningClients(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value;
-        if (options.KnownIPNetworks.Count + options.KnownProxies.Count > 0) app.UseForwardedHeaders();
+        app.UseTrustedProxies();
         app.Use(async (http, next) =>
         {
             if (http.GetEndpoint()?.Metadata.GetMetadata<SigningClient.SigningEndpoint>() is null || !http.Request.Headers.ContainsKey(ApiKeyHandler.HeaderName))

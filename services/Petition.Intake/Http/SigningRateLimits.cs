@@ -3,11 +3,14 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Petition.Intake.Petitions;
+using Petition.ServiceDefaults;
 
 namespace Petition.Intake.Http;
 
-/// <summary>Limits on how fast one address may sign one petition (section "RateLimits").</summary>
+/// <summary>Limits on how fast one address (an IPv6 one by its /64) may sign one petition (section "RateLimits").</summary>
 public sealed class RateLimitOptions
 {
     /// <summary>Off for load tests, which sign as thousands of people from one address.</summary>
@@ -23,6 +26,12 @@ public sealed class RateLimitOptions
     public int PerHour { get; set; } = 30;
 
     /// <summary>
+    /// Signers (address and petition) whose allowances are held, about 80 bytes each; past it, those not seen
+    /// for longest start afresh. A million is about a minute of a 20,000-a-second spike.
+    /// </summary>
+    public int MaxTrackedSigners { get; set; } = 1_000_000;
+
+    /// <summary>
     /// Proxies (addresses, or CIDR ranges such as 10.0.0.0/8) whose X-Forwarded-For is believed: a load
     /// balancer in front of the intake. From anyone else the header is ignored, so it cannot be forged.
     /// It decides the client address for blocks and strike-outs too (see <see cref="SigningClient"/>).
@@ -31,41 +40,36 @@ public sealed class RateLimitOptions
 }
 
 /// <summary>
-/// Per client address and petition, a burst (token bucket) and a sustained limit (hourly window), chained
-/// with a partner key's own quota per minute; over any, 429 with Retry-After. Only the signing endpoint is
-/// limited: it is the one bots hammer.
+/// Per signer and petition (<see cref="SigningAllowances"/>), chained with a partner key's own quota per
+/// minute; over either, 429 with Retry-After. Only the signing endpoint is limited: it is the one bots hammer.
+/// A petition the catalog does not know is not limited: its 404 leaves nothing behind.
 /// </summary>
 internal static class SigningRateLimits
 {
     public static void AddSigningRateLimits(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection("RateLimits").Get<RateLimitOptions>() ?? new RateLimitOptions();
         builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection("RateLimits"))
-            .Validate(o => o.Burst > 0 && o.PerMinute > 0 && o.PerHour > 0, "RateLimits: Burst, PerMinute and PerHour must be positive.")
-            .Validate(o => o.TrustedProxies.All(p => System.Net.IPNetwork.TryParse(p, out _) || IPAddress.TryParse(p, out _)),
-                "RateLimits:TrustedProxies: each must be an address or a CIDR range without host bits (10.0.0.0/8, not 10.0.0.1/8).")
+            .Validate(o => o.Burst > 0 && o.PerMinute > 0 && o.PerHour > 0 && o.MaxTrackedSigners > 0,
+                "RateLimits: Burst, PerMinute, PerHour and MaxTrackedSigners must be positive.")
+            .Validate(o => TrustedProxies.AreValid(o.TrustedProxies), "RateLimits:TrustedProxies: " + TrustedProxies.ValidationMessage)
             .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new SigningAllowances(sp.GetRequiredService<IOptions<RateLimitOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
 
-        builder.Services.AddRateLimiter(limiter =>
+        builder.Services.AddRateLimiter(limiter => limiter.OnRejected = async (context, cancellationToken) =>
         {
+            var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+            var http = context.HttpContext;
+            http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            IntakeMetrics.RecordRejected("rate_limited");
+            await Problems.Status(StatusCodes.Status429TooManyRequests, "Too many signatures from this address.",
+                "Please wait before signing again.").ExecuteAsync(http);
+        });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<SigningAllowances, PetitionCatalog>((limiter, allowances, catalog) =>
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                // The partition helpers replenish every limiter from one shared timer, not one timer each.
-                PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, key =>
-                    RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = options.Burst,
-                        TokensPerPeriod = 1,
-                        ReplenishmentPeriod = TimeSpan.FromMinutes(1.0 / options.PerMinute),
-                        QueueLimit = 0,
-                    }))),
-                PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, key =>
-                    RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = options.PerHour,
-                        Window = TimeSpan.FromHours(1),
-                        QueueLimit = 0,
-                    }))),
-                // A partner's own quota, over all its visitors.
+                new SignerLimiter(allowances, catalog),
+                // A partner's own quota, over all its visitors: one partition per issued key.
                 PartitionedRateLimiter.Create<HttpContext, string>(http =>
                     IsLimited(http) && SigningClient.Of(http) is { PartnerKeyId: { } keyId, PartnerPerMinute: var perMinute }
                         ? RateLimitPartition.GetFixedWindowLimiter(keyId.ToString("N"), _ => new FixedWindowRateLimiterOptions
@@ -74,18 +78,7 @@ internal static class SigningRateLimits
                             Window = TimeSpan.FromMinutes(1),
                             QueueLimit = 0,
                         })
-                        : RateLimitPartition.GetNoLimiter("unlimited")));
-            limiter.OnRejected = async (context, cancellationToken) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-                var http = context.HttpContext;
-                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                IntakeMetrics.RecordRejected("rate_limited");
-                await Problems.Status(StatusCodes.Status429TooManyRequests, "Too many signatures from this address.",
-                    "Please wait before signing again.").ExecuteAsync(http);
-            };
-        });
+                        : RateLimitPartition.GetNoLimiter("unlimited"))));
     }
 
     /// <summary>The limits, after routing (so the endpoint is known) and after the signing client is known.</summary>
@@ -99,14 +92,39 @@ internal static class SigningRateLimits
     private static bool IsLimited(HttpContext http) =>
         HttpMethods.IsPost(http.Request.Method) && http.GetEndpoint()?.Metadata.GetMetadata<SigningClient.SigningEndpoint>() is not null;
 
-    private static RateLimitPartition<string> Partition(HttpContext http, Func<string, RateLimitPartition<string>> partition)
+    /// <summary>The signer's allowance for a known petition (however its id is spelled: the route parses it).</summary>
+    private sealed class SignerLimiter(SigningAllowances allowances, PetitionCatalog catalog) : PartitionedRateLimiter<HttpContext>
     {
-        if (!IsLimited(http)) return RateLimitPartition.GetNoLimiter("unlimited");
-        // The visitor's address when a partner signs for them.
-        var address = SigningClient.Of(http).Address?.ToString() ?? "unknown";
-        // One key per petition however its id is spelled (upper case, braces): no fresh allowance per spelling.
-        var raw = http.Request.RouteValues["petitionId"] as string;
-        var petition = Guid.TryParse(raw, out var id) ? id.ToString("N") : raw ?? "";
-        return partition(address + "|" + petition);
+        public override RateLimiterStatistics? GetStatistics(HttpContext resource) => null;
+
+        protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount)
+        {
+            if (!IsLimited(resource) || !Guid.TryParse(resource.Request.RouteValues["petitionId"] as string, out var petitionId)
+                || catalog.Find(petitionId) is null || SigningClient.Of(resource).Address is not { } address)
+            {
+                return Lease.Granted;
+            }
+
+            var (taken, retryAfter) = allowances.TryTake(petitionId, address);
+            return taken ? Lease.Granted : new Lease(retryAfter);
+        }
+
+        protected override ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(AttemptAcquireCore(resource, permitCount));
+    }
+
+    private sealed class Lease(TimeSpan? retryAfter) : RateLimitLease
+    {
+        public static readonly Lease Granted = new(null);
+
+        public override bool IsAcquired => retryAfter is null;
+
+        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = retryAfter;
+            return retryAfter is not null && metadataName == MetadataName.RetryAfter.Name;
+        }
     }
 }
