@@ -47,6 +47,7 @@ public static class StorageExtensions
         services.AddSingleton<SchemaMigrator>();
         services.AddHostedService<SchemaMigrationService>();
         services.AddSingleton<PetitionRepository>();
+        services.AddSingleton<PetitionChanges>();
         services.AddSingleton<SignatureStatusReader>();
         services.AddSingleton<SignatureBatchWriter>();
         services.AddSingleton<TotalsReader>();

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
 using Petition.Storage;
 
 namespace Petition.Intake.Petitions;
@@ -11,7 +10,7 @@ namespace Petition.Intake.Petitions;
 /// every <see cref="FullReloadInterval"/>, so a notification missed while disconnected is caught up.
 /// </summary>
 internal sealed class PetitionCatalog(
-    NpgsqlDataSource dataSource, PetitionRepository repository, ILogger<PetitionCatalog> logger) : BackgroundService
+    PetitionChanges changes, PetitionRepository repository, ILogger<PetitionCatalog> logger) : BackgroundService
 {
     private static readonly TimeSpan FullReloadInterval = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<Guid, PetitionRecord> _petitions = new();
@@ -43,37 +42,11 @@ internal sealed class PetitionCatalog(
         }
     }
 
-    private async Task ListenAsync(CancellationToken stoppingToken)
-    {
-        var changed = new ConcurrentQueue<Guid>();
-        await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-        connection.Notification += (_, e) =>
+    private Task ListenAsync(CancellationToken stoppingToken) =>
+        changes.ListenAsync(ReloadAllAsync, async (id, cancellationToken) =>
         {
-            if (Guid.TryParse(e.Payload, out var id)) changed.Enqueue(id);
-        };
-        await using (var listen = new NpgsqlCommand($"LISTEN {PetitionRepository.ChangeChannel}", connection))
-        {
-            await listen.ExecuteNonQueryAsync(stoppingToken);
-        }
-
-        await ReloadAllAsync(stoppingToken);
-        var nextFullReload = DateTime.UtcNow + FullReloadInterval;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await connection.WaitAsync(FullReloadInterval, stoppingToken);
-            while (changed.TryDequeue(out var id))
-            {
-                var petition = await repository.FindAsync(id, stoppingToken);
-                if (petition is not null) Put(petition);
-            }
-
-            if (DateTime.UtcNow >= nextFullReload)
-            {
-                await ReloadAllAsync(stoppingToken);
-                nextFullReload = DateTime.UtcNow + FullReloadInterval;
-            }
-        }
-    }
+            if (await repository.FindAsync(id, cancellationToken) is { } petition) Put(petition);
+        }, FullReloadInterval, ReloadAllAsync, stoppingToken);
 
     private async Task ReloadAllAsync(CancellationToken cancellationToken) => Load(await repository.ListAsync(cancellationToken));
 
