@@ -17,6 +17,7 @@ public static class CounterApp
         var app = builder.Build();
 
         app.UseServiceDefaults();
+        app.UseTrustedProxies(); // the client address the stream caps go by
         app.UseCors();
         app.UseStaticFiles();
         app.UseAuthentication();

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Petition.Counter.Counting;
 using Petition.Counter.Streaming;
 using Petition.ServiceDefaults;
-using Petition.Storage;
 
 namespace Petition.Counter.Apis;
 
@@ -15,18 +14,18 @@ public static class CountsApi
     public static IEndpointRouteBuilder MapCountsApi(this IEndpointRouteBuilder app)
     {
         var counts = app.MapGroup("/api/petitions/{petitionId:guid}/count").RequireCors(CorsPolicy);
-        counts.MapGet("/", GetAsync);
-        counts.MapGet("/stream", StreamAsync);
+        counts.MapGet("/", Get);
+        counts.MapGet("/stream", Stream);
         app.MapPost("/api/counts/reload", Reload).RequireAuthorization(ApiKeyHandler.AdminPolicy);
         return app;
     }
 
     public const string CorsPolicy = "campaign-sites";
 
-    public static async Task<Results<Ok<CountView>, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(
-        Guid petitionId, HttpContext http, PetitionCounts counts, TotalsReader reader, CountUpdater updater, CancellationToken cancellationToken)
+    public static Results<Ok<CountView>, StatusCodeHttpResult, ProblemHttpResult> Get(
+        Guid petitionId, HttpContext http, PetitionCounts counts)
     {
-        if (await FindAsync(petitionId, counts, reader, updater, cancellationToken) is not { } count) return Missing(http, counts, petitionId);
+        if (counts.Find(petitionId) is not { } count) return Missing(http, counts, petitionId);
 
         // A CDN (or the browser) may serve this for a second; the version makes a cheap validator.
         var etag = $"\"{count.Version.ToString(CultureInfo.InvariantCulture)}\"";
@@ -39,12 +38,21 @@ public static class CountsApi
             : TypedResults.Ok(CountView.Of(count));
     }
 
-    public static async Task<IResult> StreamAsync(
-        Guid petitionId, HttpContext http, PetitionCounts counts, TotalsReader reader, CountUpdater updater,
-        CountBroadcaster broadcaster, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
-        await FindAsync(petitionId, counts, reader, updater, cancellationToken) is { } count
-            ? new CountStreamResult(count, broadcaster, json.Value.SerializerOptions)
-            : Missing(http, counts, petitionId);
+    public static IResult Stream(
+        Guid petitionId, HttpContext http, PetitionCounts counts, CountBroadcaster broadcaster, StreamAdmission admission,
+        IOptions<CounterOptions> options, IOptions<JsonOptions> json)
+    {
+        if (counts.Find(petitionId) is null) return Missing(http, counts, petitionId);
+        var (ticket, refusal) = admission.TryEnter(http.Connection.RemoteIpAddress);
+        if (ticket is not null) return new CountStreamResult(petitionId, counts, broadcaster, ticket, json.Value.SerializerOptions);
+
+        http.Response.Headers.RetryAfter = ((int)options.Value.StreamRetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        return refusal == StreamAdmission.Refusal.ClientFull
+            ? TypedResults.Problem("This address holds as many live counts as it may; poll the count instead.",
+                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live counts.")
+            : TypedResults.Problem("This counter holds as many live counts as it can; poll the count instead.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Live counts full.");
+    }
 
     public static Accepted Reload(CountReconciler reconciler)
     {
@@ -52,15 +60,8 @@ public static class CountsApi
         return TypedResults.Accepted((string?)null);
     }
 
-    // A petition created since the last load is read from PostgreSQL on first request.
-    private static async Task<PetitionCount?> FindAsync(Guid petitionId, PetitionCounts counts, TotalsReader reader, CountUpdater updater, CancellationToken cancellationToken)
-    {
-        if (counts.Find(petitionId) is { } held) return held;
-        if (!counts.IsLoaded || await reader.ReadAsync(petitionId, cancellationToken) is not { } committed) return null;
-        await updater.ApplyAsync(PetitionCount.Of(committed), cancellationToken);
-        return counts.Find(petitionId);
-    }
-
+    // Every petition is held (loaded at start, then learnt as created: NewPetitions), so an id not held is answered
+    // from memory: random ids never reach PostgreSQL.
     private static ProblemHttpResult Missing(HttpContext http, PetitionCounts counts, Guid petitionId)
     {
         if (counts.IsLoaded)

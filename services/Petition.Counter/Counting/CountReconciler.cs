@@ -74,7 +74,7 @@ public sealed partial class CountReconciler : BackgroundService
             {
                 // Same version, different figure: cannot happen through events; trust PostgreSQL.
                 LogDrift(_logger, committed.PetitionId, held.Total, committed.Total);
-                _counts.Repair(committed);
+                _updater.Repair(committed);
                 repaired++;
                 continue;
             }

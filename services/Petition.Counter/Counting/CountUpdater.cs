@@ -21,6 +21,14 @@ public sealed class CountUpdater(PetitionCounts counts, ICountListener listener,
         return [.. milestones.Crossed(previous?.Total ?? 0, candidate)];
     }
 
+    /// <summary>Takes PostgreSQL's figures over a proven drift at the same version, and pushes them out.</summary>
+    public void Repair(PetitionCount authoritative)
+    {
+        ArgumentNullException.ThrowIfNull(authoritative);
+        counts.Repair(authoritative);
+        listener.Notify(authoritative.PetitionId);
+    }
+
     /// <summary>Applies one candidate and records its milestones.</summary>
     public Task ApplyAsync(PetitionCount candidate, CancellationToken cancellationToken) =>
         milestones.RecordAndPublishAsync(Apply(candidate), cancellationToken);

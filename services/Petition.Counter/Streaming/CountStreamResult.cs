@@ -8,9 +8,10 @@ namespace Petition.Counter.Streaming;
 /// <summary>
 /// A Server-Sent Events stream of one petition's totals: the current figure at once (also to a client
 /// reconnecting with Last-Event-ID), then every change, and a comment line as heartbeat. Each event's id
-/// is the totals' version. Written by hand because SseItem has no comment lines for heartbeats.
+/// is the totals' version; a repair at the same version is sent too. Written by hand because SseItem has no
+/// comment lines for heartbeats. The stream holds <paramref name="ticket"/> (its place under the caps) until it ends.
 /// </summary>
-public sealed class CountStreamResult(PetitionCount current, CountBroadcaster broadcaster, JsonSerializerOptions json) : IResult
+public sealed class CountStreamResult(Guid petitionId, PetitionCounts counts, CountBroadcaster broadcaster, StreamAdmission.Ticket ticket, JsonSerializerOptions json) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -24,19 +25,21 @@ public sealed class CountStreamResult(PetitionCount current, CountBroadcaster br
         var lifetime = httpContext.RequestServices.GetRequiredService<IHostApplicationLifetime>();
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted, lifetime.ApplicationStopping);
         var cancellationToken = ended.Token;
-        using var subscription = broadcaster.Subscribe(current.PetitionId);
+        using var held = ticket;
+        // Subscribed before the snapshot is taken: a change landing between the two is pushed, never lost.
+        using var subscription = broadcaster.Subscribe(petitionId);
         try
         {
             await WriteAsync(response, Retry, cancellationToken);
-            var sent = current.Version;
-            await WriteAsync(response, CountEvent.Of(current, json).Bytes, cancellationToken);
+            var sent = CountEvent.Of(counts.Find(petitionId)!, json);
+            await WriteAsync(response, sent.Bytes, cancellationToken);
             while (await subscription.WaitAsync(cancellationToken))
             {
                 var (latest, heartbeat) = subscription.Take();
-                if (latest is not null && latest.Version > sent)
+                if (latest is not null && latest.Supersedes(sent))
                 {
                     await WriteAsync(response, latest.Bytes, cancellationToken);
-                    sent = latest.Version;
+                    sent = latest;
                 }
                 else if (heartbeat)
                 {
