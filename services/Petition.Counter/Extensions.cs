@@ -52,7 +52,8 @@ internal static class Extensions
             }));
 
         // Campaign sites live on other domains; the counts are public.
-        services.AddCors(cors => cors.AddPolicy(CountsApi.CorsPolicy, policy => policy.AllowAnyOrigin().AllowAnyHeader().WithMethods("GET")));
+        services.AddCors(cors => cors.AddPolicy(CountsApi.CorsPolicy, policy => policy.AllowAnyOrigin().AllowAnyHeader().WithMethods("GET")
+            .WithExposedHeaders("Retry-After"))); // the widget waits as long as a refused stream is told to
         builder.AddApiKeyAuthentication();
     }
 }

@@ -42,6 +42,7 @@ internal static class Extensions
         builder.Services.AddOptions<CoalescingOptions>().Bind(builder.Configuration.GetSection("Coalescing"))
             .Validate(o => o.MaxSignaturesPerMessage > 0 && o.MaxInFlight > 0 && o.QueueCapacity > 0 && o.Linger >= TimeSpan.Zero,
                 "Coalescing: MaxSignaturesPerMessage, MaxInFlight and QueueCapacity must be positive, Linger not negative.")
+            .Validate(o => o.AdmissionBudget > TimeSpan.Zero && o.MinConfirmRate > 0, "Coalescing: AdmissionBudget and MinConfirmRate must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SigningKeys>();
     }
@@ -57,6 +58,7 @@ internal static class Extensions
     {
         builder.Services.AddSingleton<SendChannelReset>();
         builder.Services.AddSingleton<SignaturePublisher>();
+        builder.Services.AddSingleton<PublishAdmission>();
         // Registered after the bus, so it stops (and drains) before the bus does.
         builder.Services.AddSingleton<SignatureCoalescer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SignatureCoalescer>());

@@ -25,6 +25,15 @@ public sealed class CoalescingOptions
     /// <summary>Messages awaiting their confirm at once; more signatures gather meanwhile.</summary>
     public int MaxInFlight { get; set; } = 8;
 
-    /// <summary>Signatures waiting to be sent before new requests wait for room.</summary>
+    /// <summary>Signatures waiting to be sent at most; past it, 503 (admission control should refuse long before).</summary>
     public int QueueCapacity { get; set; } = 50_000;
+
+    /// <summary>
+    /// Admission control: a signature is refused (503 + Retry-After) when those already waiting would take
+    /// longer than this to be confirmed at the measured rate.
+    /// </summary>
+    public TimeSpan AdmissionBudget { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The confirm rate assumed until one is measured, and the least ever assumed, per second.</summary>
+    public double MinConfirmRate { get; set; } = 1_000;
 }

@@ -31,4 +31,32 @@ public sealed class WidgetBrowserTests(SystemWithCounter system) : IClassFixture
         Assert.NotEqual(before, after); // the rendered page changed, not just the DOM attribute
     }
 
+    [Fact]
+    public async Task Refused_a_stream_the_widget_polls_meanwhile_and_streams_again_after_Retry_After()
+    {
+        var petition = await system.CreatePetitionAsync();
+        var counter = system.StartCounter(new Dictionary<string, string> { ["Counter:MaxStreams"] = "1", ["Counter:StreamRetryAfter"] = "00:00:03" });
+        await counter.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = counter.Url, Timeout = Timeout.InfiniteTimeSpan };
+        var held = await client.GetAsync($"/api/petitions/{petition}/count/stream", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(System.Net.HttpStatusCode.OK, held.StatusCode); // the only stream this counter takes
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        var widget = page.Locator("[data-petition-counter]");
+        static bool Stream(IResponse r, int status) => r.Url.Contains("/count/stream", StringComparison.Ordinal) && r.Status == status;
+
+        var refused = page.WaitForResponseAsync(r => Stream(r, 503));
+        await page.GotoAsync(new Uri(counter.Url!, $"/demo.html?petition={petition}").ToString());
+        Assert.Equal("3", await (await refused).HeaderValueAsync("retry-after"));
+        for (var i = 0; i < 3; i++) await system.SignAsync(petition, Signer.Unique(i));
+        // Refused, it polls the JSON count meanwhile.
+        await Assertions.Expect(widget).ToHaveAttributeAsync("data-total", "3", new() { Timeout = 15_000 });
+
+        var streaming = page.WaitForResponseAsync(r => Stream(r, 200), new() { Timeout = 15_000 });
+        held.Dispose(); // the place frees; the widget takes it at its next try, 3 s after its last refusal
+        await streaming;
+        await system.SignAsync(petition, Signer.Unique(3));
+        await Assertions.Expect(widget).ToHaveAttributeAsync("data-total", "4", new() { Timeout = 15_000 });
+    }
 }

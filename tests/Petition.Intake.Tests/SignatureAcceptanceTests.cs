@@ -34,7 +34,7 @@ public sealed class SignatureAcceptanceTests : IDisposable
 
     public SignatureAcceptanceTests()
     {
-        _catalog = new PetitionCatalog(_nowhere, new PetitionRepository(_nowhere), NullLogger<PetitionCatalog>.Instance);
+        _catalog = new PetitionCatalog(new PetitionChanges(_nowhere), new PetitionRepository(_nowhere), NullLogger<PetitionCatalog>.Instance);
         _access = new AccessLists(new AccessRepository(_nowhere), TimeProvider.System, NullLogger<AccessLists>.Instance);
         _acceptance = new SignatureAcceptance(_catalog, _access, _keys, new FixedClock(Now));
     }

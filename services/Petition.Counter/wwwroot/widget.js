@@ -2,9 +2,11 @@
  * Petition live counter widget.
  *   <div data-petition-counter="PETITION-ID"></div>
  *   <script src="https://COUNTER-HOST/widget.js" async></script>
- * Renders the total, progress towards the target and the number of countries, kept live with
- * Server-Sent Events, falling back to polling the JSON count every 5 s where EventSource is missing or
- * keeps failing. Everything rendered goes through textContent: nothing from the server is parsed as HTML.
+ * Renders the total, progress towards the target and the number of countries, kept live with a
+ * Server-Sent Events stream (read through fetch, so a refusal's status and Retry-After are seen). Whenever
+ * the stream is refused, fails or ends, it polls the JSON count every 5 s and opens the stream again later:
+ * after the refusal's Retry-After, or after a backoff that grows to a minute. Where fetch cannot stream, it
+ * only polls. Everything rendered goes through textContent: nothing from the server is parsed as HTML.
  */
 (function () {
   "use strict";
@@ -33,9 +35,12 @@
     total.textContent = "…";
     var lastVersion = -1;
 
+    var shown = null;
     function render(count) {
-      if (typeof count.version !== "number" || count.version <= lastVersion) return;
-      lastVersion = count.version;
+      if (typeof count.version !== "number" || typeof count.total !== "number") return;
+      // A higher version, or a repair of the one shown (same version, other figures).
+      if (shown && (count.version < shown.version || (count.version === shown.version && count.total === shown.total))) return;
+      shown = { version: count.version, total: count.total };
       total.textContent = format.format(count.total);
       var percent = count.target > 0 ? Math.min(100, (100 * count.total) / count.target) : 0;
       fill.style.width = percent.toFixed(1) + "%";
@@ -46,19 +51,73 @@
     var url = base + "/api/petitions/" + encodeURIComponent(id) + "/count";
     var pollTimer = null;
     function poll() {
+      pollTimer = null;
       fetch(url, { cache: "no-cache" }).then(function (r) { return r.ok ? r.json() : null; })
         .then(function (c) { if (c) render(c); }).catch(function () {})
-        .then(function () { pollTimer = setTimeout(poll, 5000); });
+        .then(function () { if (polling) pollTimer = setTimeout(poll, 5000); });
     }
 
-    if (!window.EventSource) { poll(); return; }
-    var failures = 0;
-    var source = new EventSource(url + "/stream");
-    source.addEventListener("count", function (e) { failures = 0; render(JSON.parse(e.data)); });
-    source.onerror = function () {
-      // EventSource reconnects by itself; after repeated failures, poll instead.
-      if (++failures >= 5 && pollTimer === null) { source.close(); poll(); }
-    };
+    var polling = false;
+    function startPolling() {
+      if (polling) return;
+      polling = true;
+      poll();
+    }
+    function stopPolling() {
+      polling = false;
+      if (pollTimer !== null) { clearTimeout(pollTimer); pollTimer = null; }
+    }
+
+    var backoff = 2;
+    function retryAfter(response) {
+      var seconds = parseInt(response && response.headers.get("Retry-After"), 10);
+      return seconds > 0 ? Math.min(seconds, 600) : null;
+    }
+    function streamLater(seconds) {
+      startPolling();
+      var wait = seconds || backoff;
+      if (!seconds) backoff = Math.min(backoff * 2, 60);
+      setTimeout(stream, wait * 1000 * (0.8 + 0.4 * Math.random())); // jittered: not all pages at once
+    }
+
+    // Parses the stream's "event: count" messages as they arrive.
+    function read(response) {
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function next() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) return;
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            var message = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            var data = message.split("\n").filter(function (l) { return l.indexOf("data:") === 0; })
+              .map(function (l) { return l.slice(5).trim(); }).join("\n");
+            if (/(^|\n)event: count(\n|$)/.test(message) && data) {
+              stopPolling();
+              backoff = 2;
+              render(JSON.parse(data));
+            }
+          }
+          return next();
+        });
+      }
+      return next();
+    }
+
+    function stream() {
+      fetch(url + "/stream", { cache: "no-store", headers: { Accept: "text/event-stream" } })
+        .then(function (response) {
+          if (!response.ok || !response.body) { streamLater(retryAfter(response)); return; }
+          return read(response).then(function () { streamLater(null); });
+        })
+        .catch(function () { streamLater(null); });
+    }
+
+    if (!window.fetch || !window.ReadableStream || !window.TextDecoder) { startPolling(); return; }
+    stream();
   }
 
   function start() {

@@ -17,8 +17,8 @@ internal sealed record SignatureStatusView(Guid SignatureId, SignatureStatus Sta
 
 // What each signature endpoint works with, bound by [AsParameters]. Structs, so the signing path allocates none.
 
-internal readonly record struct SigningServices(SignatureAcceptance Acceptance, SignatureCoalescer Coalescer);
+internal readonly record struct SigningServices(SignatureAcceptance Acceptance, PublishAdmission Admission, SignatureCoalescer Coalescer);
 
-internal readonly record struct ImportServices(SignatureAcceptance Acceptance, SignaturePublisher Publisher, IOptions<IntakeOptions> Options);
+internal readonly record struct ImportServices(SignatureAcceptance Acceptance, PublishAdmission Admission, SignaturePublisher Publisher, IOptions<IntakeOptions> Options);
 
 internal readonly record struct WithdrawalServices(SigningKeys Keys, SignatureAdministration Administration, ChangeAnnouncer Announcer);

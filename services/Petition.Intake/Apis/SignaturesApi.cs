@@ -31,6 +31,9 @@ internal static class SignaturesApi
         Guid petitionId, HttpContext http, [AsParameters] SigningServices services, CancellationToken cancellationToken)
     {
         if (services.Acceptance.Gate(petitionId) is not PetitionGate.Open and var gate) return Refused(http, petitionId, gate);
+        // Before the body is read: an overloaded intake answers a flood at the least cost.
+        if (!services.Admission.TryTake(1, out var admitted, out var retryAfter)) return Overloaded(http, retryAfter);
+        using var taken = admitted;
 
         var (document, problem) = await JsonBody.ReadDocumentAsync(http.Request, SignatureBodies.MaxSignatureBytes, cancellationToken);
         if (document is null) return Invalid(problem!);
@@ -67,6 +70,7 @@ internal static class SignaturesApi
         Guid petitionId, HttpContext http, [AsParameters] ImportServices services, CancellationToken cancellationToken)
     {
         if (services.Acceptance.Gate(petitionId) is not PetitionGate.Open and var gate) return Refused(http, petitionId, gate);
+        if (!services.Admission.TryTake(0, out _, out var retryAfter)) return Overloaded(http, retryAfter);
 
         var (rows, problem) = await SignatureBodies.ReadImportAsync(http.Request, services.Options.Value.MaxImportRows, cancellationToken);
         if (rows is null) return problem!;
@@ -125,6 +129,12 @@ internal static class SignaturesApi
 
     public static async Task<Ok<SignatureStatusView>> GetStatusAsync(Guid signatureId, SignatureStatusReader reader, CancellationToken cancellationToken) =>
         TypedResults.Ok(new SignatureStatusView(signatureId, await reader.GetAsync(signatureId, cancellationToken)));
+
+    private static ProblemHttpResult Overloaded(HttpContext http, TimeSpan retryAfter)
+    {
+        IntakeMetrics.RecordRejected("overloaded");
+        return Problems.Unavailable(http, "Too many signatures are arriving at once; nothing was recorded. Please retry shortly.", (int)retryAfter.TotalSeconds);
+    }
 
     private static ProblemHttpResult Invalid(ProblemHttpResult problem)
     {

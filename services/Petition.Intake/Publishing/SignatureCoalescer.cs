@@ -10,12 +10,14 @@ namespace Petition.Intake.Publishing;
 /// Coalesces concurrent signatures into few broker messages, so throughput does not hinge on the broker's
 /// per-message cost. Each caller still waits for the confirm of the message that holds its own signature.
 /// </summary>
-internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<CoalescingOptions> options, TimeProvider time, ILogger<SignatureCoalescer> logger)
+internal sealed class SignatureCoalescer(
+    SignaturePublisher publisher, PublishAdmission admission, IOptions<CoalescingOptions> options, TimeProvider time, ILogger<SignatureCoalescer> logger)
     : BackgroundService
 {
     private readonly CoalescingOptions _options = options.Value;
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
         new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private int _closed;
 
     private sealed record Pending(AcceptedSignature Signature)
     {
@@ -26,13 +28,10 @@ internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<
     public async Task SubmitAsync(AcceptedSignature signature, CancellationToken cancellationToken)
     {
         var pending = new Pending(signature);
-        try
+        // Never waits for room: admission control keeps the queue short, and a full one is answered at once.
+        if (!_queue.Writer.TryWrite(pending))
         {
-            await _queue.Writer.WriteAsync(pending, cancellationToken);
-        }
-        catch (ChannelClosedException e)
-        {
-            throw new BrokerUnavailableException("The intake is shutting down.", e);
+            throw new BrokerUnavailableException(Volatile.Read(ref _closed) == 1 ? "The intake is shutting down." : "The intake is at capacity.", null);
         }
 
         // Not cancelled with the request: once queued, the signature may yet become durable, and a
@@ -84,6 +83,7 @@ internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _closed, 1);
         _queue.Writer.TryComplete();
         return base.StopAsync(cancellationToken);
     }
@@ -98,6 +98,7 @@ internal sealed class SignatureCoalescer(SignaturePublisher publisher, IOptions<
             activity = PetitionTelemetry.Source.StartActivity("signatures send", ActivityKind.Producer, parent,
                 tags: [new("petition.signatures", batch.Count)], links: links);
             await publisher.SendAsync(batch.ConvertAll(p => p.Signature), CancellationToken.None);
+            admission.Confirmed(batch.Count);
             foreach (var pending in batch) pending.Confirmed.TrySetResult();
         }
         catch (Exception e)

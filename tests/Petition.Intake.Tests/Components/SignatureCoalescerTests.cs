@@ -185,7 +185,7 @@ public sealed class SignatureCoalescerTests
             await rig._bus.StartAsync();
             var messaging = Options.Create(new MessagingOptions { SignatureQueue = "store-signatures-components", ConfirmTimeout = TimeSpan.FromMinutes(1) });
             var publisher = new SignaturePublisher(rig._bus, new SendChannelReset(rig._bus, NullLogger<SendChannelReset>.Instance), messaging, Options.Create(options));
-            rig.Coalescer = new SignatureCoalescer(publisher, Options.Create(options), rig.Clock, NullLogger<SignatureCoalescer>.Instance);
+            rig.Coalescer = new SignatureCoalescer(publisher, new PublishAdmission(Options.Create(options), rig.Clock), Options.Create(options), rig.Clock, NullLogger<SignatureCoalescer>.Instance);
             await rig.Coalescer.StartAsync(CancellationToken.None);
             return rig;
         }
