@@ -24,7 +24,7 @@ stop_all() {
   "$repo/deploy/local/servers.sh" stop >/dev/null 2>&1 || true
 }
 stop_all
-rm -rf "$PETITION_DATA" artifacts/faults "$results"
+rm -rf "$PETITION_DATA" artifacts/faults artifacts/hostile "$results"
 trap stop_all EXIT
 
 dotnet build Petition.sln -c Release -v q -nologo
@@ -70,6 +70,11 @@ failures=$([ ${#trx[@]} -eq 0 ] || awk '
 if [ -s artifacts/faults/faults.md ]; then
   echo "== faults"
   cat artifacts/faults/faults.md
+fi
+# The hostile suite's table (docs/security.md holds one from a run).
+if [ -s artifacts/hostile/hostile.md ]; then
+  echo "== hostile traffic"
+  cat artifacts/hostile/hostile.md
 fi
 [ "$passed" -gt 0 ] || status=1
 if [ -n "$failures" ]; then

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -28,7 +30,27 @@ public static class ServiceDefaultsExtensions
         builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
         builder.Services.AddHealthChecks();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.Configure<KestrelServerOptions>(kestrel => ConfigureLimits(kestrel, builder.Configuration));
         return builder;
+    }
+
+    /// <summary>
+    /// Limits for a listener that faces the public: a connection that sends its headers or body slowly
+    /// (slowloris) is cut, idle keep-alives are closed, and a process holds a bounded number of connections.
+    /// Each can be changed under "Kestrel:Limits".
+    /// </summary>
+    private static void ConfigureLimits(KestrelServerOptions kestrel, IConfiguration configuration)
+    {
+        var limits = kestrel.Limits;
+        limits.MaxConcurrentConnections = 20_000;
+        limits.MaxConcurrentUpgradedConnections = 20_000;
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+        limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        limits.MaxRequestHeadersTotalSize = 16 * 1024;
+        // Set first, so configuration still has the last word.
+        configuration.GetSection("Kestrel:Limits").Bind(limits);
     }
 
     /// <summary>The JSON conventions of every API: camelCase, string enums in camelCase.</summary>

@@ -65,19 +65,7 @@ public static class FaultAudit
 
     private sealed record IdCheck(long Lost, long Both);
 
-    private static async Task RecordAsync(FaultOutcome o)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(TablePath)!);
-        if (!File.Exists(TablePath))
-        {
-            await File.WriteAllTextAsync(TablePath, """
-                | Fault | Load during it | 202s issued | Stored | Lost | Double-counted | Time to recover |
-                | --- | --- | ---: | ---: | ---: | ---: | ---: |
-
-                """);
-        }
-
-        var line = $"| {o.Fault} | {o.Load} | {o.Issued202:N0} | {o.Stored:N0} | {o.Lost} | {o.DoubleCounted} | {o.Recovery.TotalSeconds:0.0} s |\n";
-        await File.AppendAllTextAsync(TablePath, line);
-    }
+    private static Task RecordAsync(FaultOutcome o) => MarkdownTable.AppendAsync(TablePath,
+        ["Fault", "Load during it", "202s issued", "Stored", "Lost", "Double-counted", "Time to recover"], [false, false, true, true, true, true, true],
+        [o.Fault, o.Load, $"{o.Issued202:N0}", $"{o.Stored:N0}", $"{o.Lost}", $"{o.DoubleCounted}", $"{o.Recovery.TotalSeconds:0.0} s"]);
 }

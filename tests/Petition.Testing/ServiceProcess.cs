@@ -67,6 +67,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Resident memory (MB) and the CPU time used so far (s), as the kernel counts them.</summary>
+    public (double RssMb, double CpuSeconds) Usage()
+    {
+        _process.Refresh();
+        return (_process.WorkingSet64 / 1024.0 / 1024.0, _process.TotalProcessorTime.TotalSeconds);
+    }
+
     /// <summary>SIGKILL: no graceful shutdown, no ack, no flush.</summary>
     public void Kill()
     {
