@@ -27,7 +27,7 @@ public sealed class HostileTests
             return "100,000 posts";
         });
 
-        Assert.Equal(100_000, tally.Count(HttpStatusCode.NotFound));
+        Assert.True(tally.Count(HttpStatusCode.NotFound) == 100_000, $"answers: {tally}");
         Assert.True(outcome.RssAfter - outcome.RssBefore < 60, $"intake grew from {outcome.RssBefore:0} to {outcome.RssAfter:0} MB");
         Assert.True(outcome.CpuAfter < 0.05, $"intake kept {outcome.CpuAfter:0.000} of a core busy afterwards");
         Assert.True(outcome.Transactions < 100, $"{outcome.Transactions} PostgreSQL transactions");
@@ -46,7 +46,7 @@ public sealed class HostileTests
             return "20,000 requests";
         });
 
-        Assert.Equal(20_000, tally.Count(HttpStatusCode.NotFound));
+        Assert.True(tally.Count(HttpStatusCode.NotFound) == 20_000, $"answers: {tally}");
         Assert.True(outcome.Transactions < 50, $"{outcome.Transactions} PostgreSQL transactions for 20,000 unknown ids");
         Assert.True(outcome.RssAfter - outcome.RssBefore < 40, $"counter grew from {outcome.RssBefore:0} to {outcome.RssAfter:0} MB");
     }
@@ -91,7 +91,7 @@ public sealed class HostileTests
     public async Task Two_thousand_slowloris_connections_are_cut_while_signers_get_answers_within_a_second()
     {
         // Signers come through a trusted proxy (the load balancer a campaign site sits behind), each from an address of their own.
-        await using var run = await HostileRun.StartAsync(new Dictionary<string, string> { ["RateLimits:TrustedProxies:0"] = "127.0.0.1" });
+        await using var run = await HostileRun.StartAsync(BehindProxy);
         var petition = await run.System.CreatePetitionAsync();
         var url = run.Intake.Url!;
         var slow = new List<TcpClient>();
@@ -110,13 +110,13 @@ public sealed class HostileTests
 
             using var trickle = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             var dripping = DripAsync(slow, () => Interlocked.Increment(ref cut), trickle.Token);
-            signers = await Flood.SendAsync(4_000, 8, i => Sign(petition, forwardedFor: $"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}", i), run.IntakeClient);
+            signers = await Flood.SendAsync(4_000, 8, i => Sign(petition, Visitor(i), i), run.IntakeClient);
             await dripping;
             return "2,000 connections, 15 s";
         });
 
         slow.ForEach(c => c.Dispose());
-        Assert.Equal(4_000, signers.Count(HttpStatusCode.Accepted));
+        Assert.True(signers.Count(HttpStatusCode.Accepted) == 4_000, $"signers' answers: {signers}");
         Assert.True(signers.Percentile(99) < 1_000, $"signers waited {signers.Percentile(99):0} ms at p99");
         Assert.True(cut >= 1_900, $"only {cut} of 2,000 slow connections were cut");
         Assert.True(outcome.RssAfter < 300, $"intake at {outcome.RssAfter:0} MB");
@@ -125,7 +125,8 @@ public sealed class HostileTests
     [Fact]
     public async Task With_the_broker_blocked_thousands_of_padded_requests_are_all_answered_503_in_bounded_memory()
     {
-        await using var run = await HostileRun.StartAsync();
+        // Each request from a visitor of its own through the trusted proxy: the signing limits do not refuse them first.
+        await using var run = await HostileRun.StartAsync(BehindProxy);
         var petition = await run.System.CreatePetitionAsync();
         var padded = Encoding.UTF8.GetBytes("{\"name\":\"Ada\",\"email\":\"ada@example.org\",\"country\":\"GB\"" + new string(' ', 15_000) + "}");
         double peak = 0;
@@ -146,10 +147,10 @@ public sealed class HostileTests
                     }
                 });
                 using var many = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 2_000 }) { BaseAddress = run.Intake.Url, Timeout = TimeSpan.FromSeconds(60) };
-                tally = await Flood.SendAsync(10_000, 2_000, i => Sign(petition, body: padded, i: i), many);
+                tally = await Flood.SendAsync(10_000, 2_000, i => Sign(petition, Visitor(i), body: padded), many);
                 await sampling.CancelAsync();
                 await sampler;
-                return "10,000 requests of 15 KB, 2,000 at a time";
+                return $"10,000 requests of 15 KB, 2,000 at a time (intake peak {peak:0} MB)";
             });
         }
         finally
@@ -157,12 +158,16 @@ public sealed class HostileTests
             await TestServers.ServersAsync("ctl", "set_vm_memory_high_watermark", "0.4");
         }
 
-        Assert.Equal(10_000, tally.Count(HttpStatusCode.ServiceUnavailable));
+        Assert.True(tally.Count(HttpStatusCode.ServiceUnavailable) == 10_000, $"answers: {tally}");
         Assert.Equal(10_000, tally.WithRetryAfter);
         Assert.True(peak < 300, $"intake peaked at {peak:0} MB");
         await PetitionSystem.WaitUntilAsync(async () => (await run.IntakeClient.SendAsync(Sign(petition, i: 20_000))).StatusCode == HttpStatusCode.Accepted,
             TimeSpan.FromSeconds(60), "signing to work again once the alarm clears");
     }
+
+    private static readonly Dictionary<string, string> BehindProxy = new() { ["RateLimits:TrustedProxies:0"] = "127.0.0.1" };
+
+    private static string Visitor(int i) => $"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}";
 
     private static HttpRequestMessage Sign(Guid petition, string? forwardedFor = null, int i = 0, byte[]? body = null)
     {
