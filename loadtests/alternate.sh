@@ -11,7 +11,7 @@ for i in $(seq 1 "$rounds"); do
   for tree in "$@"; do
     cd "$tree" || exit 1
     name=$(basename "$tree")
-    (export RateLimits__Enabled=false PETITION_DASHBOARD=off; deploy/local/up.sh >/dev/null 2>&1) || { echo "up failed in $tree"; exit 1; }
+    (export RateLimits__Enabled=false Counter__MaxStreamsPerClient=100000 PETITION_DASHBOARD=off; deploy/local/up.sh >/dev/null 2>&1) || { echo "up failed in $tree"; exit 1; }
     eval "$(deploy/local/servers.sh env)"
     dll=loadtests/Petition.LoadTests/bin/Release/net10.0/Petition.LoadTests.dll
     dotnet "$dll" steady --rate 3000 --duration 30 --quiet --out "$out/warm" >/dev/null 2>&1

@@ -11,10 +11,12 @@ ceiling_url=${PETITION_CEILING_URL:-http://127.0.0.1:5090}
 
 if [ -s "$data/run/intake.pid" ] && kill -0 "$(cat "$data/run/intake.pid")" 2>/dev/null; then
   echo "[bench] the services are already running: measuring them as they are (deploy/local/down.sh first for a fresh build;"
-  echo "[bench] an intake started without RateLimits__Enabled=false will answer most of the load 429)"
+  echo "[bench] an intake started without RateLimits__Enabled=false will answer most of the load 429, a counter without"
+  echo "[bench] Counter__MaxStreamsPerClient=100000 most of its streams)"
 fi
-# The load generator signs as thousands of people from one address: the per-address limits would stop it.
-export RateLimits__Enabled=false
+# The load generator signs, and watches live counts, as thousands of people from one address: the per-address
+# limits would stop it.
+export RateLimits__Enabled=false Counter__MaxStreamsPerClient=100000
 # The pipeline, without a viewer competing for the same two cores (PETITION_DASHBOARD=on to measure it too;
 # docs/benchmarks.md gives what exporting costs).
 export PETITION_DASHBOARD=${PETITION_DASHBOARD:-off}

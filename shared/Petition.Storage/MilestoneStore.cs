@@ -40,12 +40,16 @@ public sealed class MilestoneStore(NpgsqlDataSource dataSource)
             new { petitionId, kind, milestone }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Milestones recorded but not yet confirmed as published.</summary>
-    public async Task<IReadOnlyList<MilestoneRecord>> UnpublishedAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Milestones recorded at least <paramref name="settled"/> ago and not yet confirmed as published. A younger one
+    /// is being published by the counter that recorded it: a counter starting beside it would publish it twice.
+    /// </summary>
+    public async Task<IReadOnlyList<MilestoneRecord>> UnpublishedAsync(TimeSpan settled, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var unpublished = await connection.QueryAsync<MilestoneRecord>(new CommandDefinition(
-            $"SELECT {Columns} FROM petition_milestones WHERE published_at IS NULL", cancellationToken: cancellationToken));
+            $"SELECT {Columns} FROM petition_milestones WHERE published_at IS NULL AND reached_at < now() - @settled",
+            new { settled }, cancellationToken: cancellationToken));
         return [.. unpublished];
     }
 }

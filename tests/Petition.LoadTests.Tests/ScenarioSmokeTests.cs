@@ -23,7 +23,7 @@ public sealed class ScenarioSmokeTests(ScenarioSmokeTests.LoadSystem system) : I
             await base.InitializeAsync();
             StartWorker();
             IntakeProcess = StartIntake();
-            CounterProcess = StartCounter();
+            CounterProcess = StartCounter(new Dictionary<string, string> { ["Counter:MaxStreamsPerClient"] = "100000" }); // every watcher from here
             await IntakeProcess.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
             await CounterProcess.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         }

@@ -23,7 +23,8 @@ public sealed class SystemWithCounter : PetitionSystem
     {
         await base.InitializeAsync();
         StartWorker();
-        Counter = StartCounter(new Dictionary<string, string> { ["Counter:ReconcileInterval"] = "00:10:00" });
+        // A thousand live clients from this one address.
+        Counter = StartCounter(new Dictionary<string, string> { ["Counter:ReconcileInterval"] = "00:10:00", ["Counter:MaxStreamsPerClient"] = "10000" });
         await Counter.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         CounterClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue })
         {

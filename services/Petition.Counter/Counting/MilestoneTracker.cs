@@ -35,7 +35,7 @@ public sealed partial class MilestoneTracker(MilestoneStore store, IBus bus, Tim
 
     /// <summary>Publishes milestones recorded by a counter that stopped before the broker confirmed them.</summary>
     public async Task PublishPendingAsync(CancellationToken cancellationToken) =>
-        await PublishAsync(await store.UnpublishedAsync(cancellationToken), cancellationToken);
+        await PublishAsync(await store.UnpublishedAsync(TimeSpan.FromSeconds(30), cancellationToken), cancellationToken);
 
     private async Task PublishAsync(IReadOnlyList<MilestoneRecord> milestones, CancellationToken cancellationToken)
     {
