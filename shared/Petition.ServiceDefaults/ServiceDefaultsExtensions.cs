@@ -36,7 +36,8 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Limits for a listener that faces the public: a connection that sends its headers or body slowly
-    /// (slowloris) is cut, idle keep-alives are closed, and a process holds a bounded number of connections.
+    /// (slowloris) is cut, and a process holds a bounded number of connections. Keep-alive stays Kestrel's 130 s,
+    /// above the idle timeouts of the load balancers in front (60 s is common), which must close first.
     /// Each can be changed under "Kestrel:Limits".
     /// </summary>
     private static void ConfigureLimits(KestrelServerOptions kestrel, IConfiguration configuration)
@@ -45,7 +46,6 @@ public static class ServiceDefaultsExtensions
         limits.MaxConcurrentConnections = 20_000;
         limits.MaxConcurrentUpgradedConnections = 20_000;
         limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-        limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
         limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
         limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
         limits.MaxRequestHeadersTotalSize = 16 * 1024;

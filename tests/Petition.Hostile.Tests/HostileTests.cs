@@ -48,7 +48,7 @@ public sealed class HostileTests
 
         Assert.True(tally.Count(HttpStatusCode.NotFound) == 20_000, $"answers: {tally}");
         Assert.True(outcome.Transactions < 50, $"{outcome.Transactions} PostgreSQL transactions for 20,000 unknown ids");
-        Assert.True(outcome.RssAfter - outcome.RssBefore < 40, $"counter grew from {outcome.RssBefore:0} to {outcome.RssAfter:0} MB");
+        Assert.True(outcome.RssAfter - outcome.RssBefore < 60, $"counter grew from {outcome.RssBefore:0} to {outcome.RssAfter:0} MB");
     }
 
     [Fact]

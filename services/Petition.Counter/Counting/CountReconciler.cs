@@ -90,7 +90,9 @@ public sealed partial class CountReconciler : BackgroundService
 
         _counts.IsLoaded = true;
         await _milestones.RecordAndPublishAsync(crossed, cancellationToken);
-        if (firstLoad) await _milestones.PublishPendingAsync(cancellationToken);
+        // Every time, not only at start: one recorded by a counter that died, or whose publish failed, goes out
+        // within a reconcile of turning 30 s old.
+        await _milestones.PublishPendingAsync(cancellationToken);
         if (firstLoad || repaired > 0) LogReconciled(_logger, _counts.All.Count, repaired);
     }
 

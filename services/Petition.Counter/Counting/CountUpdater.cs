@@ -25,8 +25,7 @@ public sealed class CountUpdater(PetitionCounts counts, ICountListener listener,
     public void Repair(PetitionCount authoritative)
     {
         ArgumentNullException.ThrowIfNull(authoritative);
-        counts.Repair(authoritative);
-        listener.Notify(authoritative.PetitionId);
+        if (counts.Repair(authoritative)) listener.Notify(authoritative.PetitionId);
     }
 
     /// <summary>Applies one candidate and records its milestones.</summary>

@@ -33,7 +33,7 @@ public sealed partial class MilestoneTracker(MilestoneStore store, IBus bus, Tim
         await PublishAsync(await store.RecordNewAsync(candidates, cancellationToken), cancellationToken);
     }
 
-    /// <summary>Publishes milestones recorded by a counter that stopped before the broker confirmed them.</summary>
+    /// <summary>Publishes milestones recorded 30 s ago or more and not confirmed: their counter stopped, or the broker refused.</summary>
     public async Task PublishPendingAsync(CancellationToken cancellationToken) =>
         await PublishAsync(await store.UnpublishedAsync(TimeSpan.FromSeconds(30), cancellationToken), cancellationToken);
 

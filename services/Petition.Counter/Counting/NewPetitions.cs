@@ -23,7 +23,7 @@ public sealed partial class NewPetitions(
                     return Task.CompletedTask;
                 }, LearnAsync, TimeSpan.FromSeconds(30), null, stoppingToken);
             }
-            catch (Exception e) when (PostgresErrors.IsTransient(e) && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((PostgresErrors.IsTransient(e) || e is MassTransit.MassTransitException) && !stoppingToken.IsCancellationRequested)
             {
                 LogNotListening(logger, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);

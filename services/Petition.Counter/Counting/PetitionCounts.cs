@@ -36,6 +36,11 @@ public sealed class PetitionCounts
         }
     }
 
-    /// <summary>Replaces a petition's figures whatever their version: only for repairing a proven drift.</summary>
-    public void Repair(PetitionCount authoritative) => _counts[authoritative.PetitionId] = authoritative;
+    /// <summary>Replaces a petition's figures at the same version: only for repairing a proven drift. False when a newer came meanwhile.</summary>
+    public bool Repair(PetitionCount authoritative)
+    {
+        ArgumentNullException.ThrowIfNull(authoritative);
+        return _counts.TryGetValue(authoritative.PetitionId, out var held) && held.Version == authoritative.Version
+            && _counts.TryUpdate(authoritative.PetitionId, authoritative, held);
+    }
 }

@@ -15,6 +15,7 @@ public sealed class CountStreamResult(Guid petitionId, PetitionCounts counts, Co
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        using var held = ticket;
         ArgumentNullException.ThrowIfNull(httpContext);
         var response = httpContext.Response;
         response.ContentType = "text/event-stream";
@@ -25,7 +26,6 @@ public sealed class CountStreamResult(Guid petitionId, PetitionCounts counts, Co
         var lifetime = httpContext.RequestServices.GetRequiredService<IHostApplicationLifetime>();
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted, lifetime.ApplicationStopping);
         var cancellationToken = ended.Token;
-        using var held = ticket;
         // Subscribed before the snapshot is taken: a change landing between the two is pushed, never lost.
         using var subscription = broadcaster.Subscribe(petitionId);
         try

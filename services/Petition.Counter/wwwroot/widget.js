@@ -33,7 +33,6 @@
     bar.style.cssText = "background:#e5e7eb;border-radius:4px;height:8px;margin:6px 0;overflow:hidden";
     fill.style.cssText = "background:#16a34a;height:100%;width:0;transition:width .4s";
     total.textContent = "…";
-    var lastVersion = -1;
 
     var shown = null;
     function render(count) {
@@ -49,23 +48,24 @@
     }
 
     var url = base + "/api/petitions/" + encodeURIComponent(id) + "/count";
-    var pollTimer = null;
-    function poll() {
-      pollTimer = null;
+    // One polling loop at most: each start is a new generation, and a loop of an older one ends.
+    var pollGeneration = 0;
+    var polling = false;
+    function poll(generation) {
+      if (generation !== pollGeneration) return;
       fetch(url, { cache: "no-cache" }).then(function (r) { return r.ok ? r.json() : null; })
         .then(function (c) { if (c) render(c); }).catch(function () {})
-        .then(function () { if (polling) pollTimer = setTimeout(poll, 5000); });
+        .then(function () { if (generation === pollGeneration) setTimeout(function () { poll(generation); }, 5000); });
     }
-
-    var polling = false;
     function startPolling() {
       if (polling) return;
       polling = true;
-      poll();
+      poll(++pollGeneration);
     }
     function stopPolling() {
+      if (!polling) return;
       polling = false;
-      if (pollTimer !== null) { clearTimeout(pollTimer); pollTimer = null; }
+      pollGeneration++;
     }
 
     var backoff = 2;
@@ -110,6 +110,8 @@
     function stream() {
       fetch(url + "/stream", { cache: "no-store", headers: { Accept: "text/event-stream" } })
         .then(function (response) {
+          // No such petition: nothing to show, and nothing to ask again.
+          if (response.status === 404) { stopPolling(); total.textContent = "–"; return; }
           if (!response.ok || !response.body) { streamLater(retryAfter(response)); return; }
           return read(response).then(function () { streamLater(null); });
         })

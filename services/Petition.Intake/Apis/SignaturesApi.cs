@@ -31,9 +31,9 @@ internal static class SignaturesApi
         Guid petitionId, HttpContext http, [AsParameters] SigningServices services, CancellationToken cancellationToken)
     {
         if (services.Acceptance.Gate(petitionId) is not PetitionGate.Open and var gate) return Refused(http, petitionId, gate);
-        // Before the body is read: an overloaded intake answers a flood at the least cost.
-        if (!services.Admission.TryTake(1, out var admitted, out var retryAfter)) return Overloaded(http, retryAfter);
-        using var taken = admitted;
+        // Before the body is read: an overloaded intake answers a flood at the least cost. The place itself is taken
+        // only once the body is in, so a slow upload never holds one.
+        if (!services.Admission.HasRoom(out var retryAfter)) return Overloaded(http, retryAfter);
 
         var (document, problem) = await JsonBody.ReadDocumentAsync(http.Request, SignatureBodies.MaxSignatureBytes, cancellationToken);
         if (document is null) return Invalid(problem!);
@@ -50,6 +50,8 @@ internal static class SignaturesApi
             return Problems.Status(StatusCodes.Status403Forbidden, "Signature refused.", refusal!);
         }
 
+        if (!services.Admission.TryTake(1, out var admitted, out retryAfter)) return Overloaded(http, retryAfter);
+        using var taken = admitted;
         try
         {
             await services.Coalescer.SubmitAsync(signature, cancellationToken);
@@ -70,7 +72,7 @@ internal static class SignaturesApi
         Guid petitionId, HttpContext http, [AsParameters] ImportServices services, CancellationToken cancellationToken)
     {
         if (services.Acceptance.Gate(petitionId) is not PetitionGate.Open and var gate) return Refused(http, petitionId, gate);
-        if (!services.Admission.TryTake(0, out _, out var retryAfter)) return Overloaded(http, retryAfter);
+        if (!services.Admission.HasRoom(out var retryAfter)) return Overloaded(http, retryAfter);
 
         var (rows, problem) = await SignatureBodies.ReadImportAsync(http.Request, services.Options.Value.MaxImportRows, cancellationToken);
         if (rows is null) return problem!;

@@ -31,23 +31,29 @@ internal sealed class PublishAdmission(IOptions<CoalescingOptions> options, Time
         }
     }
 
+    /// <summary>Whether one more signature would fit the budget now (checked before a body is read; imports are only checked).</summary>
+    public bool HasRoom(out TimeSpan retryAfter) => Fits(1, out retryAfter);
+
     /// <summary>Takes <paramref name="signatures"/> to be sent when they fit the budget; dispose the ticket once they are answered.</summary>
     public bool TryTake(int signatures, out Ticket ticket, out TimeSpan retryAfter)
     {
         ticket = default;
-        var wait = (Waiting + signatures) / ConfirmRate;
-        // Always take something when nothing waits: a single import larger than the budget still goes through.
-        if (wait > _options.AdmissionBudget.TotalSeconds && Waiting > 0)
-        {
-            // Long enough for the backlog to clear, a second at least; spread so the refused do not return together.
-            retryAfter = TimeSpan.FromSeconds(Math.Clamp(Math.Ceiling(wait), 1, 30) + Random.Shared.Next(0, 2));
-            return false;
-        }
-
+        if (!Fits(signatures, out retryAfter)) return false;
         Interlocked.Add(ref _waiting, signatures);
         ticket = new Ticket(this, signatures);
         retryAfter = TimeSpan.Zero;
         return true;
+    }
+
+    private bool Fits(int signatures, out TimeSpan retryAfter)
+    {
+        var wait = (Waiting + signatures) / ConfirmRate;
+        retryAfter = TimeSpan.Zero;
+        // Something is always taken when nothing waits.
+        if (wait <= _options.AdmissionBudget.TotalSeconds || Waiting == 0) return true;
+        // Long enough for the backlog to clear, a second at least; spread so the refused do not return together.
+        retryAfter = TimeSpan.FromSeconds(Math.Clamp(Math.Ceiling(wait), 1, 30) + Random.Shared.Next(0, 2));
+        return false;
     }
 
     /// <summary>Signatures taken until they are answered, confirmed or failed.</summary>

@@ -21,6 +21,7 @@ public sealed class PublishAdmissionTests
         Assert.InRange(taken.Count, 1_900, 2_100); // a second's worth at 2,000 a second
         Assert.False(admission.TryTake(1, out _, out var retryAfter));
         Assert.InRange(retryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
+        Assert.False(admission.HasRoom(out _)); // what a request is told before its body is read
 
         taken.ForEach(t => t.Dispose()); // answered
         Assert.Equal(0, admission.Waiting);
