@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Starts Debian's Prometheus on 127.0.0.1:9090 (PETITION_PROMETHEUS_PORT), scraping the services' /metrics and
 # RabbitMQ's exporter, with its data under $PETITION_DATA/prometheus.   deploy/local/prometheus.sh start|stop|url
-# The targets come from the variables up.sh and servers.sh start them with (PETITION_INTAKE_URL,
-# PETITION_WORKER_URL, PETITION_COUNTER_URL, PETITION_AMQP_PORT), so a run on other ports is scraped where it is.
+# The targets come from the variables up.sh and servers.sh start them with (PETITION_INTAKE_MANAGEMENT_URL,
+# PETITION_WORKER_URL, PETITION_COUNTER_MANAGEMENT_URL, PETITION_AMQP_PORT), so a run on other ports is scraped
+# where it is.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 data=${PETITION_DATA:-$repo/.data}
 dir=$data/prometheus
 port=${PETITION_PROMETHEUS_PORT:-9090}
-intake_url=${PETITION_INTAKE_URL:-http://127.0.0.1:5080}
+intake_url=${PETITION_INTAKE_MANAGEMENT_URL:-http://127.0.0.1:5180}
 worker_url=${PETITION_WORKER_URL:-http://127.0.0.1:5081}
-counter_url=${PETITION_COUNTER_URL:-http://127.0.0.1:5082}
+counter_url=${PETITION_COUNTER_MANAGEMENT_URL:-http://127.0.0.1:5182}
 rabbit_metrics_port=$(( ${PETITION_AMQP_PORT:-5673} + 10019 )) # as servers.sh configures rabbitmq_prometheus
 
 target() { local authority=${1#*://}; echo "${authority%%/*}"; } # target <url>: its host:port

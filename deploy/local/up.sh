@@ -11,6 +11,9 @@ data=${PETITION_DATA:-$repo/.data}
 intake_url=${PETITION_INTAKE_URL:-http://127.0.0.1:5080}
 worker_url=${PETITION_WORKER_URL:-http://127.0.0.1:5081}
 counter_url=${PETITION_COUNTER_URL:-http://127.0.0.1:5082}
+# /health/* and /metrics answer only here (loopback); the worker has no public API, its one listener is private.
+intake_management_url=${PETITION_INTAKE_MANAGEMENT_URL:-http://127.0.0.1:5180}
+counter_management_url=${PETITION_COUNTER_MANAGEMENT_URL:-http://127.0.0.1:5182}
 
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH); Debian does not package it." >&2; exit 1; }
 
@@ -34,20 +37,20 @@ if ! running intake || ! running worker || ! running counter; then
   dotnet build Petition.sln -c Release -v q -nologo >"$data/logs/build.log" 2>&1 || { cat "$data/logs/build.log"; exit 1; }
 fi
 
-start_service() { # start_service <name> <project> <url>
-  local name=$1 project=$2 url=$3
+start_service() { # start_service <name> <project> <url> [management url]
+  local name=$1 project=$2 url=$3 management=${4:-}
   if running "$name"; then echo "[up] $name already running (pid $(cat "$data/run/$name.pid"))"; return; fi
   # From its output folder: that is the content root, where its appsettings.json is.
   # exec: the pid recorded is the service's own, so down.sh's SIGTERM reaches it.
-  (cd "services/$project/bin/Release/net10.0" && ASPNETCORE_URLS=$url exec nohup dotnet "$project.dll" >>"$data/logs/$name.log" 2>&1 </dev/null) &
+  (cd "services/$project/bin/Release/net10.0" && ASPNETCORE_URLS=$url Management__Url=$management exec nohup dotnet "$project.dll" >>"$data/logs/$name.log" 2>&1 </dev/null) &
   echo $! >"$data/run/$name.pid"
   echo "[up] started $name (pid $(cat "$data/run/$name.pid")), log: $data/logs/$name.log"
 }
 start_service worker Petition.Worker "$worker_url"
-start_service intake Petition.Intake "$intake_url"
-start_service counter Petition.Counter "$counter_url"
+start_service intake Petition.Intake "$intake_url" "$intake_management_url"
+start_service counter Petition.Counter "$counter_url" "$counter_management_url"
 
-for name_url in "intake $intake_url" "worker $worker_url" "counter $counter_url"; do
+for name_url in "intake $intake_management_url" "worker $worker_url" "counter $counter_management_url"; do
   set -- $name_url
   for _ in $(seq 1 120); do
     curl -fs "$2/health/ready" >/dev/null 2>&1 && break
@@ -63,9 +66,9 @@ cat <<DONE
 
 Petition is up.
   Intake API   $intake_url        (POST /api/petitions/{id}/signatures, GET /api/petitions)
-  Worker       $worker_url/health/ready
+  Worker       $worker_url/health/ready   (loopback; no public API)
   Counter      $counter_url       (GET /api/petitions/{id}/count, /count/stream; widget: $counter_url/widget.js; demo: $counter_url/demo.html)
-  Health       $intake_url/health/ready
+  Management   $intake_management_url/health/ready, $counter_management_url/metrics, …   (loopback only; the public ports answer 404)
   Prometheus   $(deploy/local/prometheus.sh url)   (scrapes every /metrics and RabbitMQ's queue metrics)
   Dashboard    $( [ "${PETITION_DASHBOARD:-on}" != off ] && echo "$(deploy/local/dashboard.sh url)   (traces, metrics and logs; services export to ${OTEL_EXPORTER_OTLP_ENDPOINT:-nowhere})" || echo "off")
   Admin key    PETITION_ADMIN_KEY in $data/secrets.env (send it as the X-Api-Key header)

@@ -31,6 +31,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddHealthChecks();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.Configure<KestrelServerOptions>(kestrel => ConfigureLimits(kestrel, builder.Configuration));
+        if (builder is WebApplicationBuilder web) ManagementListener.Listen(web);
         return builder;
     }
 
@@ -81,27 +82,32 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Error handling that never leaks a stack trace or answers an empty error, plus
-    /// /health/live (the process runs) and /health/ready (its dependencies answer; JSON says which failed).
+    /// Error handling that never leaks a stack trace or answers an empty error, and management endpoints kept to
+    /// the management listener.
     /// </summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        ManagementListener.Guard(app);
         return app;
     }
 
-    /// <summary>Maps the health endpoints and /metrics (OpenTelemetry's Prometheus exporter).</summary>
+    /// <summary>
+    /// Maps /health/live (the process runs), /health/ready (its dependencies answer; JSON says which failed) and
+    /// /metrics (OpenTelemetry's Prometheus exporter), on the management listener when there is one.
+    /// </summary>
     public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPrometheusScrapingEndpoint();
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
+        endpoints.MapPrometheusScrapingEndpoint().WithMetadata(ManagementListener.Only.Instance);
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth })
+            .WithMetadata(ManagementListener.Only.Instance);
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealth,
-        });
+        }).WithMetadata(ManagementListener.Only.Instance);
         return endpoints;
     }
 

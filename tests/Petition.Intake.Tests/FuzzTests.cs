@@ -42,7 +42,8 @@ public sealed class FuzzTests(PetitionSystem system) : IClassFixture<PetitionSys
         }
 
         Assert.False(intake.HasExited, "the intake should still run");
-        Assert.True((await client.GetAsync("/health/ready")).IsSuccessStatusCode, "the intake should still be ready");
+        using var management = new HttpClient { BaseAddress = intake.ManagementUrl };
+        Assert.True((await management.GetAsync("/health/ready")).IsSuccessStatusCode, "the intake should still be ready");
         // Malformed (400), too large (413) and not JSON (415) all met.
         Assert.True(statuses.ContainsKey(400) && statuses.ContainsKey(413) && statuses.ContainsKey(415), "refusals seen: " + string.Join(", ", statuses));
     }

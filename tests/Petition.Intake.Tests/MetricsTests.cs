@@ -20,19 +20,20 @@ public sealed class MetricsTests
         var process = system.StartIntake();
         await process.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         using var intake = new HttpClient { BaseAddress = process.Url };
+        using var management = new HttpClient { BaseAddress = process.ManagementUrl };
         Task<HttpResponseMessage> SignAsync(Guid id, Signer signer) => intake.PostAsJsonAsync($"/api/petitions/{id}/signatures", signer);
-        var before = await ScrapeAsync(intake);
+        var before = await ScrapeAsync(management);
 
         var accepted = await Task.WhenAll(Enumerable.Range(0, 25).Select(i => SignAsync(petition, Signer.Unique(i))));
         var invalid = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => SignAsync(petition, new Signer("", "nope", "XX"))));
         var unknown = await SignAsync(Guid.NewGuid(), Signer.Unique());
         // The exporter serves the same rendering for 300 ms (a flood of scrapes costs one rendering each time),
         // and ASP.NET Core records a request's duration only once its answer has gone: scrape until both show.
-        var after = await ScrapeAsync(intake);
+        var after = await ScrapeAsync(management);
         for (var tries = 0; !(Delta("petition_signatures_accepted_total", ("source", "online")) > 0 && SignaturesTimed() >= 25) && tries < 30; tries++)
         {
             await Task.Delay(100);
-            after = await ScrapeAsync(intake);
+            after = await ScrapeAsync(management);
         }
 
         Assert.All(accepted, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
@@ -61,9 +62,9 @@ public sealed class MetricsTests
 
     private static readonly Regex Sample = new("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)""", RegexOptions.Multiline);
 
-    private static async Task<string> ScrapeAsync(HttpClient intake)
+    private static async Task<string> ScrapeAsync(HttpClient management)
     {
-        var response = await intake.GetAsync("/metrics");
+        var response = await management.GetAsync("/metrics");
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
         return await response.Content.ReadAsStringAsync();
     }

@@ -20,7 +20,7 @@ public sealed class ServerOutageTests
         await system.InitializeAsync();
         var worker = system.StartWorker(listen: true);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-        using var client = new HttpClient { BaseAddress = worker.Url };
+        using var client = new HttpClient { BaseAddress = worker.ManagementUrl };
 
         await TestServers.ServersAsync("stop", "redis");
         try

@@ -1,3 +1,4 @@
+using Petition.ServiceDefaults;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
@@ -54,6 +55,8 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
                 ["Messaging:SignatureQueue"] = Queue,
                 // The tests sign as thousands of people from one address; RateLimitTests turn the limits on.
                 ["RateLimits:Enabled"] = "false",
+                // In process, every endpoint on the one listener; a process started to listen gets a management port.
+                [ManagementListener.UrlSetting] = "",
             };
             foreach (var (key, value) in _settings) all[key] = value;
             return all;

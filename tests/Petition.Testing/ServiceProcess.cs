@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Petition.ServiceDefaults;
 
 namespace Petition.Testing;
 
@@ -9,10 +10,11 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private ServiceProcess(Process process, Uri? url)
+    private ServiceProcess(Process process, Uri? url, Uri? managementUrl)
     {
         _process = process;
         Url = url;
+        ManagementUrl = managementUrl ?? url;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.BeginOutputReadLine();
@@ -21,6 +23,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>Where it listens, when started with a port of its own.</summary>
     public Uri? Url { get; }
+
+    /// <summary>Where /health/* and /metrics answer: a port of its own when listening, as shipped.</summary>
+    public Uri? ManagementUrl { get; }
 
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', _output);
@@ -48,17 +53,25 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = url?.ToString() ?? "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Information";
         start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
-        foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        return new ServiceProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {project}."), url);
+        foreach (var (key, value) in settings) start.Environment[Variable(key)] = value;
+        Uri? management = null;
+        if (listen && string.IsNullOrEmpty(settings.GetValueOrDefault(ManagementListener.UrlSetting)))
+        {
+            management = new Uri($"http://127.0.0.1:{FreePort()}");
+            start.Environment[Variable(ManagementListener.UrlSetting)] = management.ToString();
+        }
+        return new ServiceProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {project}."), url, management);
     }
 
     /// <summary>Waits until /health/ready answers 200.</summary>
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
-        using var client = new HttpClient { BaseAddress = Url ?? throw new InvalidOperationException("Not listening on a known port.") };
+        using var client = new HttpClient { BaseAddress = ManagementUrl ?? throw new InvalidOperationException("Not listening on a known port.") };
         await PetitionSystem.WaitUntilAsync(async () => !HasExited && (await client.GetAsync("/health/ready")).IsSuccessStatusCode,
             timeout, "the service to become ready", () => Output);
     }
+
+    private static string Variable(string setting) => setting.Replace(":", "__", StringComparison.Ordinal);
 
     private static int FreePort()
     {

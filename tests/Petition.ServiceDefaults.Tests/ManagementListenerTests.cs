@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Petition.ServiceDefaults.Tests;
+
+public sealed class ManagementListenerTests
+{
+    [Fact]
+    public async Task Health_and_metrics_answer_on_the_management_port_only_whatever_the_host_header_says()
+    {
+        var (publicPort, managementPort) = (FreePort(), FreePort());
+        await using var app = await StartAsync($"--urls=http://127.0.0.1:{publicPort}", $"--{ManagementListener.UrlSetting}=http://127.0.0.1:{managementPort}");
+        using var client = new HttpClient();
+
+        foreach (var path in new[] { "/health/live", "/health/ready", "/metrics" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"http://127.0.0.1:{managementPort}{path}")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"http://127.0.0.1:{publicPort}{path}")).StatusCode);
+            // Routing may match on Host; this guard goes by the socket, so naming the other port changes nothing.
+            using var spoofed = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{publicPort}{path}");
+            spoofed.Headers.Host = $"127.0.0.1:{managementPort}";
+            Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(spoofed)).StatusCode);
+        }
+        Assert.Equal("public", await client.GetStringAsync($"http://127.0.0.1:{publicPort}/hello"));
+    }
+
+    [Fact]
+    public async Task Without_a_management_url_they_answer_on_the_one_listener()
+    {
+        var port = FreePort();
+        await using var app = await StartAsync($"--urls=http://127.0.0.1:{port}", $"--{ManagementListener.UrlSetting}=");
+        using var client = new HttpClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"http://127.0.0.1:{port}/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"http://127.0.0.1:{port}/metrics")).StatusCode);
+    }
+
+    [Fact]
+    public void A_management_url_on_a_public_port_is_refused_at_start()
+    {
+        var port = FreePort();
+        var refused = Assert.Throws<InvalidOperationException>(() => Build($"--urls=http://0.0.0.0:{port}", $"--{ManagementListener.UrlSetting}=http://127.0.0.1:{port}"));
+        Assert.Contains(ManagementListener.UrlSetting, refused.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<WebApplication> StartAsync(params string[] args)
+    {
+        var app = Build(args);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static WebApplication Build(params string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        var app = builder.Build();
+        app.UseServiceDefaults();
+        app.MapDefaultEndpoints();
+        app.MapGet("/hello", () => "public");
+        return app;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
