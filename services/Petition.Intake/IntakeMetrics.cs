@@ -13,6 +13,9 @@ internal static class IntakeMetrics
     private static readonly Counter<long> Rejected = PetitionTelemetry.Meter.CreateCounter<long>(
         "petition.signatures.rejected", "{signature}", "Signatures refused, by reason.");
 
+    private static readonly Counter<long> StatusLookupsRefused = PetitionTelemetry.Meter.CreateCounter<long>(
+        "petition.status_lookups.refused", "{lookup}", "Signature-status lookups not run, by reason.");
+
     private static readonly Histogram<double> ConfirmDuration = PetitionTelemetry.Meter.CreateHistogram<double>(
         "petition.publish.confirm.duration", "s", "From sending a message of signatures to the broker's confirm.");
 
@@ -23,8 +26,11 @@ internal static class IntakeMetrics
     public static void RecordAccepted(SignatureSource source, int count) =>
         Accepted.Add(count, new KeyValuePair<string, object?>("source", source == SignatureSource.Offline ? "offline" : "online"));
 
-    /// <summary>reason: invalid, petition_not_found, petition_closed, broker_unavailable, not_ready.</summary>
+    /// <summary>reason: invalid, petition_not_found, petition_closed, blocked, bad_api_key, broker_unavailable, not_ready, rate_limited, overloaded.</summary>
     public static void RecordRejected(string reason, int count = 1) => Rejected.Add(count, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>reason: never_issued, rate_limited, busy.</summary>
+    public static void RecordStatusLookupRefused(string reason) => StatusLookupsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public static void RecordSent(int signatures, TimeSpan confirmedAfter)
     {

@@ -52,6 +52,30 @@ public sealed class HostileTests
     }
 
     [Fact]
+    public async Task Status_lookups_for_random_signature_ids_cost_a_query_only_within_the_clients_allowance()
+    {
+        await using var run = await HostileRun.StartAsync();
+        await Flood.SendAsync(1_000, 64, _ => Status(Guid.NewGuid()), run.IntakeClient);
+
+        Flood.Tally tally = null!;
+        var outcome = await run.MeasureAsync("Status lookups for random signature ids at the intake", run.Intake, async () =>
+        {
+            // Half random (version 4: never one of ours), half shaped like ours (version 7, minted just now).
+            tally = await Flood.SendAsync(20_000, 64, i => Status(i % 2 == 0 ? Guid.NewGuid() : Guid.CreateVersion7()), run.IntakeClient);
+            return "20,000 lookups from one address, half of them well-formed";
+        });
+
+        Assert.True(tally.Count(HttpStatusCode.NotFound) == 10_000, $"answers: {tally}");
+        // RateLimits:StatusLookups:Burst (20) as shipped, refilled at one a second meanwhile; the rest 429, or 503 while
+        // MaxConcurrent (16) lookups run at once, each with Retry-After.
+        Assert.True(tally.Count(HttpStatusCode.OK) is >= 20 and < 60, $"answers: {tally}");
+        var refused = tally.Count(HttpStatusCode.TooManyRequests) + tally.Count(HttpStatusCode.ServiceUnavailable);
+        Assert.True(refused + tally.Count(HttpStatusCode.OK) == 10_000 && tally.WithRetryAfter == refused, $"answers: {tally}, {tally.WithRetryAfter} with Retry-After");
+        Assert.True(outcome.Transactions < 100, $"{outcome.Transactions} PostgreSQL transactions");
+        Assert.True(outcome.RssAfter - outcome.RssBefore < 60, $"intake grew from {outcome.RssBefore:0} to {outcome.RssAfter:0} MB");
+    }
+
+    [Fact]
     public async Task Three_thousand_live_streams_from_one_address_get_its_cap_and_quick_refusals()
     {
         await using var run = await HostileRun.StartAsync();
@@ -181,6 +205,8 @@ public sealed class HostileTests
         if (forwardedFor is not null) request.Headers.Add("X-Forwarded-For", forwardedFor);
         return request;
     }
+
+    private static HttpRequestMessage Status(Guid signature) => new(HttpMethod.Get, $"/api/signatures/{signature}");
 
     private static HttpRequestMessage Count(Guid petition) => new(HttpMethod.Get, $"/api/petitions/{petition}/count");
 

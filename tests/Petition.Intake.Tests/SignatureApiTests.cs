@@ -169,11 +169,17 @@ public sealed class SignatureApiTests(PetitionSystem system) : IClassFixture<Pet
     }
 
     [Fact]
-    public async Task Status_of_an_unknown_signature_reads_pending()
+    public async Task Status_of_an_id_like_ours_that_is_not_stored_reads_pending_and_of_one_never_issued_404()
     {
-        var status = await system.Client.GetFromJsonAsync<JsonElement>($"/api/signatures/{Guid.NewGuid()}");
+        var status = await system.Client.GetFromJsonAsync<JsonElement>($"/api/signatures/{Guid.CreateVersion7()}");
+        var random = await system.Client.GetAsync($"/api/signatures/{Guid.NewGuid()}");
+        var fromTheFuture = await system.Client.GetAsync($"/api/signatures/{Guid.CreateVersion7(DateTimeOffset.UtcNow.AddDays(1))}");
 
+        // Whether an issued id is stored yet or never will be, the answer is the same: nobody learns who signed.
         Assert.Equal("pending", status.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, random.StatusCode);
+        Assert.Equal("application/problem+json", random.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, fromTheFuture.StatusCode);
     }
 
     private async Task<JsonElement> PostProblem(string url, string body)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Petition.Intake.Acceptance;
 using Petition.Intake.Access;
+using Petition.Intake.Http;
 using Petition.Intake.Publishing;
 using Petition.Storage;
 
@@ -20,5 +21,7 @@ internal sealed record SignatureStatusView(Guid SignatureId, SignatureStatus Sta
 internal readonly record struct SigningServices(SignatureAcceptance Acceptance, PublishAdmission Admission, SignatureCoalescer Coalescer);
 
 internal readonly record struct ImportServices(SignatureAcceptance Acceptance, PublishAdmission Admission, SignaturePublisher Publisher, IOptions<IntakeOptions> Options);
+
+internal readonly record struct StatusServices(StatusLookups Lookups, SignatureStatusReader Reader);
 
 internal readonly record struct WithdrawalServices(SigningKeys Keys, SignatureAdministration Administration, ChangeAnnouncer Announcer);

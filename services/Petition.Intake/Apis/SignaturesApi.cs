@@ -9,8 +9,8 @@ using Petition.Storage;
 
 namespace Petition.Intake.Apis;
 
-/// <summary>Signing, bulk import and signature status.</summary>
-internal static class SignaturesApi
+/// <summary>Signing (here), bulk import (SignaturesApi.Import.cs), and signature status and withdrawal (SignaturesApi.Status.cs).</summary>
+internal static partial class SignaturesApi
 {
     public const string CorsPolicy = "campaign-sites";
 
@@ -66,71 +66,6 @@ internal static class SignaturesApi
         var statusUrl = $"/api/signatures/{signature.SignatureId}";
         return TypedResults.Accepted(statusUrl, new SignatureAccepted(signature.SignatureId, "pending", statusUrl, services.Acceptance.WithdrawalTokenFor(signature)));
     }
-
-    /// <summary>Bulk import of offline signatures (JSON array or CSV), all confirmed by the broker before 202.</summary>
-    public static async Task<Results<Accepted<ImportReport>, ProblemHttpResult>> ImportAsync(
-        Guid petitionId, HttpContext http, [AsParameters] ImportServices services, CancellationToken cancellationToken)
-    {
-        if (services.Acceptance.Gate(petitionId) is not PetitionGate.Open and var gate) return Refused(http, petitionId, gate);
-        if (!services.Admission.HasRoom(out var retryAfter)) return Overloaded(http, retryAfter);
-
-        var (rows, problem) = await SignatureBodies.ReadImportAsync(http.Request, services.Options.Value.MaxImportRows, cancellationToken);
-        if (rows is null) return problem!;
-        if (rows.Count == 0) return Problems.Field("body", "The import holds no rows.");
-
-        var accepted = new List<AcceptedSignature>(rows.Count);
-        var rejected = new List<RejectedRow>();
-        foreach (var row in rows)
-        {
-            var (signature, refusal) = row.Signature is { } valid ? services.Acceptance.Accept(valid, petitionId, SignatureSource.Offline, null) : default;
-            if (signature is not null) accepted.Add(signature);
-            else rejected.Add(new RejectedRow(row.Row, row.Line, refusal is null ? row.Errors!.ByField : new Dictionary<string, string[]> { ["email"] = [refusal] }));
-        }
-
-        if (accepted.Count == 0)
-        {
-            var none = Problems.Validation(new Dictionary<string, string[]>(), "No row of the import is valid; nothing was accepted.");
-            none.ProblemDetails.Extensions["rejected"] = rejected;
-            return none;
-        }
-
-        try
-        {
-            await services.Publisher.SendAsync(accepted, cancellationToken);
-        }
-        catch (BrokerUnavailableException e)
-        {
-            IntakeMetrics.RecordRejected("broker_unavailable", accepted.Count);
-            return Problems.Unavailable(http, e.Message + " Retry the whole import: signers already accepted are deduplicated.");
-        }
-
-        IntakeMetrics.RecordAccepted(SignatureSource.Offline, accepted.Count);
-        if (rejected.Count > 0) IntakeMetrics.RecordRejected("invalid", rejected.Count);
-        return TypedResults.Accepted((string?)null, new ImportReport(accepted.Count, rejected));
-    }
-
-    /// <summary>The signer withdraws, with the token they got at signing; the totals drop at once and are pushed out.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> WithdrawAsync(
-        Guid signatureId, HttpContext http, [AsParameters] WithdrawalServices services, CancellationToken cancellationToken)
-    {
-        if (!services.Keys.Withdrawal.Verify(signatureId, http.Request.Headers[WithdrawalTokenHeader].ToString()))
-            return Problems.Status(StatusCodes.Status403Forbidden, "Withdrawal refused.", $"The {WithdrawalTokenHeader} header must hold the token given when this signature was accepted.");
-
-        var (result, outcome) = await services.Administration.WithdrawAsync(signatureId, cancellationToken);
-        if (result == WithdrawalResult.NotStored)
-        {
-            // Either still in the queue (stored within a second or so) or already withdrawn.
-            http.Response.Headers.RetryAfter = "1";
-            return Problems.Status(StatusCodes.Status404NotFound, "Signature not stored.",
-                "This signature is not stored: it is still on its way (retry in a moment) or was already withdrawn.");
-        }
-
-        await services.Announcer.AnnounceAsync(outcome, cancellationToken);
-        return TypedResults.NoContent();
-    }
-
-    public static async Task<Ok<SignatureStatusView>> GetStatusAsync(Guid signatureId, SignatureStatusReader reader, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new SignatureStatusView(signatureId, await reader.GetAsync(signatureId, cancellationToken)));
 
     private static ProblemHttpResult Overloaded(HttpContext http, TimeSpan retryAfter)
     {

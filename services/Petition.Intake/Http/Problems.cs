@@ -23,9 +23,13 @@ internal static class Problems
         Status(StatusCodes.Status404NotFound, "Petition not found.", $"There is no petition {petitionId}.");
 
     /// <summary>503 with Retry-After: the caller may retry safely, repeated signers are deduplicated.</summary>
-    public static ProblemHttpResult Unavailable(HttpContext context, string detail, int retryAfterSeconds = 2)
+    public static ProblemHttpResult Unavailable(HttpContext context, string detail, int retryAfterSeconds = 2) =>
+        RetryLater(context, StatusCodes.Status503ServiceUnavailable, "Signatures cannot be accepted right now.", detail, TimeSpan.FromSeconds(retryAfterSeconds));
+
+    /// <summary>A refusal (429, 503) that says when to come back: Retry-After in whole seconds, at least one.</summary>
+    public static ProblemHttpResult RetryLater(HttpContext context, int status, string title, string detail, TimeSpan retryAfter)
     {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Status(StatusCodes.Status503ServiceUnavailable, "Signatures cannot be accepted right now.", detail);
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Status(status, title, detail);
     }
 }

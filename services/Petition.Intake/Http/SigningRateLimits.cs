@@ -37,24 +37,41 @@ public sealed class RateLimitOptions
     /// It decides the client address for blocks and strike-outs too (see <see cref="SigningClient"/>).
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
+
+    /// <summary>Signature-status lookups, per client (off with <see cref="Enabled"/>) and at once (always bounded).</summary>
+    public StatusLookupOptions StatusLookups { get; set; } = new();
 }
 
 /// <summary>
-/// Per signer and petition (<see cref="SigningAllowances"/>), chained with a partner key's own quota per
+/// Per signer and petition (<see cref="ClientAllowances"/>), chained with a partner key's own quota per
 /// minute; over either, 429 with Retry-After. Only the signing endpoint is limited: it is the one bots hammer.
 /// A petition the catalog does not know is not limited: its 404 leaves nothing behind.
 /// </summary>
 internal static class SigningRateLimits
 {
+    /// <summary>The service key of the signing allowances (status lookups keep their own, in <see cref="StatusLookups"/>).</summary>
+    public const string AllowancesKey = "signing";
+
     public static void AddSigningRateLimits(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection("RateLimits"))
             .Validate(o => o.Burst > 0 && o.PerMinute > 0 && o.PerHour > 0 && o.MaxTrackedSigners > 0,
                 "RateLimits: Burst, PerMinute, PerHour and MaxTrackedSigners must be positive.")
             .Validate(o => TrustedProxies.AreValid(o.TrustedProxies), "RateLimits:TrustedProxies: " + TrustedProxies.ValidationMessage)
+            .Validate(o => o.StatusLookups is { Burst: > 0, PerMinute: > 0, PerHour: > 0, MaxTrackedClients: > 0, MaxConcurrent: > 0 },
+                "RateLimits:StatusLookups: Burst, PerMinute, PerHour, MaxTrackedClients and MaxConcurrent must be positive.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new SigningAllowances(sp.GetRequiredService<IOptions<RateLimitOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddKeyedSingleton(AllowancesKey, (sp, _) =>
+        {
+            var options = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+            return new ClientAllowances(new AllowanceLimits(options.Burst, options.PerMinute, options.PerHour, options.MaxTrackedSigners), sp.GetRequiredService<TimeProvider>());
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+            return new StatusLookups(options.StatusLookups, options.Enabled, sp.GetRequiredService<TimeProvider>());
+        });
 
         builder.Services.AddRateLimiter(limiter => limiter.OnRejected = async (context, cancellationToken) =>
         {
@@ -66,9 +83,9 @@ internal static class SigningRateLimits
             await Problems.Status(StatusCodes.Status429TooManyRequests, "Too many signatures from this address.",
                 "Please wait before signing again.").ExecuteAsync(http);
         });
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<SigningAllowances, PetitionCatalog>((limiter, allowances, catalog) =>
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider, PetitionCatalog>((limiter, services, catalog) =>
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                new SignerLimiter(allowances, catalog),
+                new SignerLimiter(services.GetRequiredKeyedService<ClientAllowances>(AllowancesKey), catalog),
                 // A partner's own quota, over all its visitors: one partition per issued key.
                 PartitionedRateLimiter.Create<HttpContext, string>(http =>
                     IsLimited(http) && SigningClient.Of(http) is { PartnerKeyId: { } keyId, PartnerPerMinute: var perMinute }
@@ -93,7 +110,7 @@ internal static class SigningRateLimits
         HttpMethods.IsPost(http.Request.Method) && http.GetEndpoint()?.Metadata.GetMetadata<SigningClient.SigningEndpoint>() is not null;
 
     /// <summary>The signer's allowance for a known petition (however its id is spelled: the route parses it).</summary>
-    private sealed class SignerLimiter(SigningAllowances allowances, PetitionCatalog catalog) : PartitionedRateLimiter<HttpContext>
+    private sealed class SignerLimiter(ClientAllowances allowances, PetitionCatalog catalog) : PartitionedRateLimiter<HttpContext>
     {
         public override RateLimiterStatistics? GetStatistics(HttpContext resource) => null;
 

@@ -130,7 +130,7 @@ public sealed class SigningRateLimitsTests
     public async Task Petition_ids_the_catalog_does_not_know_pass_to_the_endpoint_and_leave_no_allowance_behind()
     {
         await using var app = await StartAsync(new() { ["Burst"] = "1" });
-        var allowances = app.Services.GetRequiredService<SigningAllowances>();
+        var allowances = app.Services.GetRequiredKeyedService<ClientAllowances>(SigningRateLimits.AllowancesKey);
 
         for (var i = 0; i < 1_000; i++) Assert.Equal(StatusCodes.Status202Accepted, (await SignAsync(app, Guid.NewGuid().ToString(), $"203.0.113.{i % 250}")).Response.StatusCode);
 
@@ -141,7 +141,7 @@ public sealed class SigningRateLimitsTests
     public async Task However_many_signers_arrive_no_more_are_held_than_the_cap_and_the_latest_keep_their_allowance()
     {
         await using var app = await StartAsync(new() { ["Burst"] = "1", ["MaxTrackedSigners"] = "1280" });
-        var allowances = app.Services.GetRequiredService<SigningAllowances>();
+        var allowances = app.Services.GetRequiredKeyedService<ClientAllowances>(SigningRateLimits.AllowancesKey);
         var petition = Known(app);
 
         for (var i = 0; i < 20_000; i++) await SignAsync(app, petition, $"2001:db8:{i / 65536:x}:{i % 65536:x}::1");
