@@ -23,7 +23,7 @@ if (args[0] == "bench") return await Bench.RunAsync(settings, log, token) ? 0 : 
 Func<Task<ScenarioResult>>? scenario = args[0] switch
 {
     "steady" => () => SigningScenarios.SteadyAsync(settings, log, token),
-    "spike" => () => SigningScenarios.SpikeAsync(settings, log, token),
+    "spike" => () => SpikeScenario.RunAsync(settings, log, token),
     "duplicates" => () => SigningScenarios.DuplicatesAsync(settings, log, token),
     "petitions" => () => SigningScenarios.PetitionsAsync(settings, log, token),
     "max" => () => SigningScenarios.MaxAsync(settings, log, token),

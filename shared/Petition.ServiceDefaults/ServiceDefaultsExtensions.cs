@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -31,6 +32,10 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddHealthChecks();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.Configure<KestrelServerOptions>(kestrel => ConfigureLimits(kestrel, builder.Configuration));
+        // A spike opens thousands of connections at once. Past the listen backlog (Kestrel's own is 512) the kernel
+        // drops the handshake, and the client retries it after 1 s, then 3 s: seconds of silence, measured as
+        // tens of thousands of listen overflows before this. The kernel caps it at net.core.somaxconn.
+        builder.Services.Configure<SocketTransportOptions>(sockets => sockets.Backlog = builder.Configuration.GetValue("Kestrel:Backlog", 4096));
         if (builder is WebApplicationBuilder web) ManagementListener.Listen(web);
         return builder;
     }

@@ -89,21 +89,25 @@ public sealed class EngineTests
     [Fact]
     public async Task Failures_and_status_codes_are_told_apart()
     {
-        var loop = new OpenLoop(RateProfile.Constant(400, TimeSpan.FromSeconds(0.5)), maxInFlight: 50, grace: TimeSpan.FromMinutes(1));
-        var run = await loop.RunAsync((n, _) => (n % 4) switch
+        var loop = new OpenLoop(RateProfile.Constant(500, TimeSpan.FromSeconds(0.5)), maxInFlight: 50, grace: TimeSpan.FromMinutes(1));
+        var run = await loop.RunAsync((n, _) => (n % 5) switch
         {
             0 => Task.FromResult(Reply.Of(202, Guid.NewGuid())),
             1 => Task.FromResult(Reply.Of(400)),
             2 => Task.FromResult(Reply.Of(503)),
+            3 => Task.FromResult(Reply.Of(503, retryAfter: true)),
             _ => Task.FromException<Reply>(new HttpRequestException("connection reset")),
         }, CancellationToken.None);
 
         Assert.Equal(50, run.Count(Outcome.Accepted));
         Assert.Equal(50, run.Count(Outcome.Refused));
-        Assert.Equal(50, run.Count(Outcome.ServerError));
+        Assert.Equal(50, run.Count(Outcome.ServerError)); // a 503 that does not say when to retry is an error
+        Assert.Equal(50, run.Count(Outcome.Shed));
         Assert.Equal(50, run.Count(Outcome.Failed));
-        Assert.Equal(50, run.ByStatus[503]);
-        Assert.All(Enumerable.Range(0, 200).Where(n => n % 4 == 0), n => Assert.NotEqual(Guid.Empty, run.SignatureIds[n]));
+        Assert.Equal(100, run.ByStatus[503]);
+        Assert.Equal(50, run.Seconds.Sum(s => s.Shed));
+        Assert.Equal(100, run.Seconds.Sum(s => s.Errors));
+        Assert.All(Enumerable.Range(0, 250).Where(n => n % 5 == 0), n => Assert.NotEqual(Guid.Empty, run.SignatureIds[n]));
         Assert.Equal(50, run.AcceptedAt.Count(t => t > 0));
     }
 

@@ -10,6 +10,9 @@ internal enum Outcome : byte
     NotSent = 0,
     Accepted,
     Refused,
+
+    /// <summary>503 with Retry-After: the intake shed the request at once, as it must when overloaded.</summary>
+    Shed,
     ServerError,
     Failed,
 }
@@ -17,8 +20,15 @@ internal enum Outcome : byte
 /// <summary>The answer to one request: its outcome, HTTP status (0 when none) and the signature id of a 202.</summary>
 internal readonly record struct Reply(Outcome Outcome, int Status, Guid SignatureId = default)
 {
-    public static Reply Of(int status, Guid signatureId = default) => new(
-        status switch { 202 => Outcome.Accepted, >= 500 => Outcome.ServerError, >= 400 => Outcome.Refused, _ => Outcome.Failed },
+    public static Reply Of(int status, Guid signatureId = default, bool retryAfter = false) => new(
+        status switch
+        {
+            202 => Outcome.Accepted,
+            503 when retryAfter => Outcome.Shed,
+            >= 500 => Outcome.ServerError,
+            >= 400 => Outcome.Refused,
+            _ => Outcome.Failed,
+        },
         status, signatureId);
 }
 
@@ -28,6 +38,7 @@ internal sealed class SecondStats
     public long Due;
     public long Answered;
     public long Accepted;
+    public long Shed;
     public long Errors;
 
     /// <summary>Latency of the requests due in this second (from their due time).</summary>
@@ -84,6 +95,10 @@ internal sealed class LoadRun(long requests, int seconds, long started)
             SignatureIds[n] = reply.SignatureId;
             AcceptedAt[n] = now;
             Interlocked.Increment(ref answerSecond.Accepted);
+        }
+        else if (reply.Outcome is Outcome.Shed)
+        {
+            Interlocked.Increment(ref answerSecond.Shed);
         }
         else if (reply.Outcome is Outcome.ServerError or Outcome.Failed)
         {
@@ -192,8 +207,8 @@ internal sealed class OpenLoop(RateProfile profile, int maxInFlight, TextWriter?
                 var s = run.Seconds[Math.Min(second, run.Seconds.Length - 1)];
                 var extra = status is null ? "" : await status();
                 live!.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                    "[{0,4}s] offered {1,6:F0}/s  answered {2,6}/s  202 {3,6}  p50 {4,7:F1} ms  p99 {5,7:F1} ms  errors {6,4}  in flight {7,5}  {8}",
-                    second + 1, profile.RateAt(TimeSpan.FromSeconds(second)), s.Answered, s.Accepted,
+                    "[{0,4}s] offered {1,6:F0}/s  answered {2,6}/s  202 {3,6}  503 {4,6}  p50 {5,7:F1} ms  p99 {6,7:F1} ms  errors {7,4}  in flight {8,5}  {9}",
+                    second + 1, profile.RateAt(TimeSpan.FromSeconds(second)), s.Answered, s.Accepted, s.Shed,
                     s.ByAnswer.PercentileMs(50), s.ByAnswer.PercentileMs(99), s.Errors, inFlight(),
                     extra));
                 second++;

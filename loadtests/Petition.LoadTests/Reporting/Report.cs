@@ -28,7 +28,7 @@ internal static class Report
         void Row(string name, string value) => md.AppendLine(c, $"| {name} | {value} |");
         Row("offered", r.OfferedPerSecond > 0 ? $"{r.OfferedPerSecond:N0}/s for {r.Seconds:F0} s" : $"{r.Seconds:F0} s");
         Row("requests sent / offered but not sent (system too far behind)", $"{r.Requests:N0} / {r.NotSent:N0}");
-        Row("202 / 4xx / 5xx / no answer", $"{r.Accepted:N0} / {r.Refused:N0} / {r.ServerErrors:N0} / {r.Failed:N0}");
+        Row("202 / 4xx / 503 + Retry-After / other 5xx / no answer", $"{r.Accepted:N0} / {r.Refused:N0} / {r.Shed:N0} / {r.ServerErrors:N0} / {r.Failed:N0}");
         Row("accepted per second", r.AcceptedPerSecond.ToString("N0", c));
         Row("stored and counted per second (end to end)", r.StoredPerSecond.ToString("N0", c));
         if (r.Intake is { } i) Row("intake latency p50 / p90 / p99 / p99.9 / max (ms)", $"{i.P50:F1} / {i.P90:F1} / {i.P99:F1} / {i.P999:F1} / {i.Max:F1}");
@@ -49,11 +49,11 @@ internal static class Report
 
         if (r.Timeline.Count > 0)
         {
-            md.AppendLine("| s | offered/s | answered | 202 | errors | intake p50 ms | intake p99 ms | lag p99 ms | queue msgs |");
-            md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            md.AppendLine("| s | offered/s | answered | 202 | 503 | errors | intake p50 ms | intake p99 ms | lag p99 ms | queue msgs |");
+            md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var s in r.Timeline)
             {
-                md.AppendLine(c, $"| {s.Second} | {s.Offered:F0} | {s.Answered} | {s.Accepted} | {s.Errors} | {s.IntakeP50:F1} | {s.IntakeP99:F1} | {s.LagP99:F0} | {s.QueueMessages?.ToString(c) ?? ""} |");
+                md.AppendLine(c, $"| {s.Second} | {s.Offered:F0} | {s.Answered} | {s.Accepted} | {s.Shed} | {s.Errors} | {s.IntakeP50:F1} | {s.IntakeP99:F1} | {s.LagP99:F0} | {s.QueueMessages?.ToString(c) ?? ""} |");
             }
         }
 

@@ -12,7 +12,7 @@ internal sealed record Percentiles(long Count, double P50, double P90, double P9
 }
 
 /// <summary>One second of a run: what was offered and answered, intake latency of the requests due then, and the lag of the signers accepted then.</summary>
-internal sealed record SecondRow(int Second, double Offered, long Answered, long Accepted, long Errors, double IntakeP50, double IntakeP99, double LagP99, long? QueueMessages);
+internal sealed record SecondRow(int Second, double Offered, long Answered, long Accepted, long Shed, long Errors, double IntakeP50, double IntakeP99, double LagP99, long? QueueMessages);
 
 /// <summary>Everything one scenario measured and concluded; written as Markdown and JSON.</summary>
 internal sealed record ScenarioResult
@@ -32,6 +32,10 @@ internal sealed record ScenarioResult
     /// <summary>4xx answers (expected in the bad-input scenario only).</summary>
     public long Refused { get; init; }
 
+    /// <summary>503 with Retry-After: shed at once by admission control (or the broker away), safe to retry.</summary>
+    public long Shed { get; init; }
+
+    /// <summary>Any other 5xx: a defect.</summary>
     public long ServerErrors { get; init; }
 
     /// <summary>No answer: timeouts and dropped connections.</summary>
@@ -64,6 +68,9 @@ internal sealed record ScenarioResult
     public IReadOnlyList<SecondRow> Timeline { get; init; } = [];
 
     public IDictionary<string, string> Notes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The spike's own figures, for the spike scenarios.</summary>
+    public Scenarios.SpikeFigures? Spike { get; init; }
 
     public bool Passed => Verdict.Passed && ServerErrors == 0;
 

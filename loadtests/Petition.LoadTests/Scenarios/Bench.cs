@@ -33,10 +33,13 @@ internal static class Bench
 
         var http = await Run(() => Ceilings.HttpCeilingAsync(closed, log, cancellationToken));
         var copy = await Run(() => Ceilings.CopyCeilingAsync(settings, log, cancellationToken));
-        await Run(() => SigningScenarios.MaxAsync(closed, log, cancellationToken));
+        var max = await Run(() => SigningScenarios.MaxAsync(closed, log, cancellationToken));
         var sustained = await Run(() => SigningScenarios.SteadyAsync(settings with { Rate = 20_000, Duration = TimeSpan.FromSeconds(60) }, log, cancellationToken, "steady-20k"));
         var tenK = await Run(() => SigningScenarios.SteadyAsync(settings with { Rate = 10_000, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken, "steady-10k"));
-        var spike = await Run(() => SigningScenarios.SpikeAsync(settings with { Rate = 2_000, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken));
+        var spike = await Run(() => SpikeScenario.RunAsync(settings with { Rate = 2_000, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken));
+        // The same shape at what this machine can answer: a peak of 1.25 times the closed-loop maximum just measured.
+        var scaledPeak = Math.Round(1.25 * max.AcceptedPerSecond, -2);
+        var scaled = await Run(() => SpikeScenario.RunAsync(settings with { Rate = scaledPeak / 10, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken, scaledPeak, "spike-scaled"));
         var bulk = await Run(() => BulkScenario.RunAsync(settings, log, cancellationToken));
         await Run(() => SigningScenarios.DuplicatesAsync(settings with { Rate = 5_000, Duration = TimeSpan.FromSeconds(20) }, log, cancellationToken));
         await Run(() => SigningScenarios.PetitionsAsync(settings with { Rate = 5_000, Duration = TimeSpan.FromSeconds(20) }, log, cancellationToken));
@@ -44,7 +47,8 @@ internal static class Bench
         await Run(() => SseScenario.RunAsync(settings with { Clients = 2_000, Rounds = 5 }, log, cancellationToken));
 
         var md = Table(results, http.AcceptedPerSecond, copy.StoredPerSecond);
-        var targets = Targets(http, copy, sustained, tenK, spike, bulk);
+        var targets = Targets(http, copy, max, sustained, tenK, spike, bulk);
+        targets.InsertRange(targets.FindIndex(t => t.Target.StartsWith("bulk", StringComparison.Ordinal)), SpikeTargets(scaled, max, http));
         md.AppendLine().AppendLine("| target | measured | met |").AppendLine("| --- | --- | --- |");
         foreach (var (target, measured, met) in targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {target} | {measured} | {(met ? "yes" : "**no**")} |");
         md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Memory()} GiB; servers, services and load generator co-located. Reports per scenario: {settings.Output}/.");
@@ -67,7 +71,7 @@ internal static class Bench
     {
         var c = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
-        md.AppendLine("| scenario | offered/s | accepted/s | ÷ HTTP ceiling | stored+counted/s | ÷ COPY ceiling | intake p99 ms | 202→counted p99 ms | 5xx / no answer / not sent | lost | peak RSS MB intake/worker/counter | CPU µs/signature services + servers | verified |");
+        md.AppendLine("| scenario | offered/s | accepted/s | ÷ HTTP ceiling | stored+counted/s | ÷ COPY ceiling | intake p99 ms | 202→counted p99 ms | 503 shed / other 5xx / no answer / not sent | lost | peak RSS MB intake/worker/counter | CPU µs/signature services + servers | verified |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var r in results)
         {
@@ -77,7 +81,7 @@ internal static class Bench
             md.AppendLine(c, $"| {r.Scenario} | {(r.OfferedPerSecond > 0 ? r.OfferedPerSecond.ToString("N0", c) : "max")} | " +
                 $"{(signing ? r.AcceptedPerSecond.ToString("N0", c) : "-")} | {(signing && httpCeiling > 0 ? (r.AcceptedPerSecond / httpCeiling).ToString("F2", c) : "-")} | " +
                 $"{(r.StoredPerSecond > 0 ? r.StoredPerSecond.ToString("N0", c) : "-")} | {(r.StoredPerSecond > 0 && copyCeiling > 0 ? (r.StoredPerSecond / copyCeiling).ToString("F3", c) : "-")} | " +
-                $"{r.Intake?.P99.ToString("F1", c) ?? "-"} | {r.Lag?.P99.ToString("F0", c) ?? "-"} | {r.ServerErrors} / {r.Failed} / {r.NotSent} | {r.Verdict.Missing202s} | " +
+                $"{r.Intake?.P99.ToString("F1", c) ?? "-"} | {r.Lag?.P99.ToString("F0", c) ?? "-"} | {r.Shed:N0} / {r.ServerErrors} / {r.Failed} / {r.NotSent:N0} | {r.Verdict.Missing202s} | " +
                 $"{Rss("intake")}/{Rss("worker")}/{Rss("counter")} | " +
                 $"{(perSignature ? $"{r.ServicesCpuMicrosPerSignature:F0} + {r.ServersCpuMicrosPerSignature:F0}" : "-")} | {(r.Passed ? "yes" : "**NO**")} |");
         }
@@ -86,11 +90,8 @@ internal static class Bench
     }
 
     private static List<(string Target, string Measured, bool Met)> Targets(
-        ScenarioResult http, ScenarioResult copy, ScenarioResult sustained, ScenarioResult tenK, ScenarioResult spike, ScenarioResult bulk)
+        ScenarioResult http, ScenarioResult copy, ScenarioResult max, ScenarioResult sustained, ScenarioResult tenK, ScenarioResult spike, ScenarioResult bulk)
     {
-        var c = CultureInfo.InvariantCulture;
-        var recovery = spike.Notes.TryGetValue(SigningScenarios.RecoveryNote, out var r) ? r : "?";
-        var recovered = recovery.EndsWith(" s", StringComparison.Ordinal) && int.Parse(recovery[..^2], c) <= 10;
         return
         [
             ("≥ 20,000 signatures/s stored and counted, sustained for 60 s",
@@ -98,10 +99,7 @@ internal static class Bench
                 sustained.StoredPerSecond >= 20_000 && sustained.Passed),
             ("at 10,000/s offered: intake p99 ≤ 50 ms", $"{tenK.Intake?.P99:F1} ms (achieved {tenK.AcceptedPerSecond:N0}/s)", tenK.Intake?.P99 <= 50),
             ("at 10,000/s offered: 202 to counted p99 ≤ 1 s", $"{tenK.Lag?.P99:F0} ms", tenK.Lag?.P99 <= 1000),
-            ("spike 2,000 → 20,000 → 2,000/s: no error, no loss",
-                $"{spike.ServerErrors + spike.Failed} errors, {spike.Verdict.Missing202s} lost, {spike.NotSent:N0} offered but never sent (generator held them: intake too far behind)",
-                spike.Passed && spike.Failed == 0 && spike.NotSent == 0),
-            ("spike: back under 1 s (intake p99 and 202 to counted p99) within 10 s of its end", recovery, recovered),
+            .. SpikeTargets(spike, max, http),
             ("bulk import ≥ 100,000 signatures/s and ≥ 0.5 of the COPY ceiling",
                 $"{bulk.StoredPerSecond:N0}/s stored and counted ({bulk.StoredPerSecond / copy.StoredPerSecond:F2} of {copy.StoredPerSecond:N0}/s); 202s at {bulk.AcceptedPerSecond:N0}/s",
                 bulk.StoredPerSecond >= 100_000 && bulk.StoredPerSecond >= 0.5 * copy.StoredPerSecond),
@@ -110,6 +108,28 @@ internal static class Bench
                 sustained.PeakServiceRssMb is > 0 and < 300),
             ("CPU per stored signature reported (60 s run)",
                 $"{sustained.ServicesCpuMicrosPerSignature:F0} µs in our services + {sustained.ServersCpuMicrosPerSignature:F0} µs in PostgreSQL, RabbitMQ and Redis", true),
+        ];
+    }
+
+    /// <summary>The issue's four targets for a spike, each with the figures that explain it.</summary>
+    private static List<(string Target, string Measured, bool Met)> SpikeTargets(ScenarioResult spike, ScenarioResult max, ScenarioResult http)
+    {
+        if (spike.Spike is not { } f) return [];
+        var c = CultureInfo.InvariantCulture;
+        var shape = $"spike {f.BaseRate.ToString("N0", c)} → {f.PeakRate.ToString("N0", c)} → {f.BaseRate.ToString("N0", c)}/s";
+        var worst = f.WorstP99Ms is { } w ? $"{w.ToString("N0", c)} ms" : "a second went unanswered";
+        return
+        [
+            ($"{shape}: p99 of every second's answers during it ≤ 2 s",
+                $"{worst} (peak offered = {(f.PeakRate / http.AcceptedPerSecond).ToString("F2", c)} of the HTTP ceiling, {http.AcceptedPerSecond.ToString("N0", c)}/s)",
+                f.WorstP99Ms <= 2_000),
+            ($"{shape}: back under 1 s p99, shedding nothing, within 10 s of its end", f.Recovery, f.RecoveredAfterSeconds <= 10),
+            ($"{shape}: 0 lost, no 5xx but 503 + Retry-After",
+                $"{spike.Verdict.Missing202s} lost, {f.Shed.ToString("N0", c)} shed (503 + Retry-After), {f.OtherErrors.ToString("N0", c)} other errors or no answer, {spike.NotSent.ToString("N0", c)} never sent",
+                spike.Passed && f.OtherErrors == 0 && spike.Verdict.Missing202s == 0),
+            ($"{shape}: 202s a second during it ≥ 0.9 of the steady maximum",
+                $"{f.GoodputPerSecond.ToString("N0", c)}/s = {(f.GoodputPerSecond / max.AcceptedPerSecond).ToString("F2", c)} of `max` ({max.AcceptedPerSecond.ToString("N0", c)}/s)",
+                f.GoodputPerSecond >= 0.9 * max.AcceptedPerSecond),
         ];
     }
 

@@ -129,6 +129,7 @@ internal sealed class SigningRun(Settings settings, TextWriter log) : IDisposabl
             Requests = run.Sent,
             Accepted = accepted,
             Refused = run.Count(Outcome.Refused),
+            Shed = run.Count(Outcome.Shed),
             ServerErrors = run.Count(Outcome.ServerError),
             Failed = run.Count(Outcome.Failed),
             NotSent = Math.Max(0, run.Planned - run.Sent),
@@ -160,7 +161,7 @@ internal sealed class SigningRun(Settings settings, TextWriter log) : IDisposabl
                     var at = run.AcceptedAt[n];
                     if (!first[p.Petition].TryGetValue(p.Signer, out var seen) || at < seen) first[p.Petition][p.Signer] = at;
                     break;
-                case Outcome.ServerError or Outcome.Failed or Outcome.NotSent:
+                case Outcome.Shed or Outcome.ServerError or Outcome.Failed or Outcome.NotSent:
                     unsure[p.Petition].Add(p.Signer); // may have been stored after all (503: not confirmed in time)
                     break;
             }
@@ -177,7 +178,7 @@ internal sealed class SigningRun(Settings settings, TextWriter log) : IDisposabl
         return Enumerable.Range(0, last + 1).Select(i =>
         {
             var s = run.Seconds[i];
-            return new SecondRow(i + 1, s.Due > 0 ? offeredAt(i) : 0, s.Answered, s.Accepted, s.Errors,
+            return new SecondRow(i + 1, s.Due > 0 ? offeredAt(i) : 0, s.Answered, s.Accepted, s.Shed, s.Errors,
                 s.ByDue.PercentileMs(50), s.ByDue.PercentileMs(99),
                 lagBySecond?.GetValueOrDefault(i)?.PercentileMs(99) ?? 0, queueBySecond.GetValueOrDefault(i));
         }).ToList();

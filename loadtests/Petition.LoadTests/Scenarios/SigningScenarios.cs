@@ -19,35 +19,6 @@ internal static class SigningScenarios
             petitions, n => new Planned(0, n), Open(profile, settings, log, cancellationToken), _ => settings.Rate, settings.Rate, cancellationToken);
     }
 
-    public const string RecoveryNote = "back under 1 s (intake and 202 to counted, p99) after the spike ended";
-
-    /// <summary>A base rate, ten times that for 30 s (a celebrity shares the link), then the base rate again.</summary>
-    public static async Task<ScenarioResult> SpikeAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
-    {
-        using var frame = new SigningRun(settings, log);
-        var petitions = await frame.CreatePetitionsAsync("spike", 1, cancellationToken);
-        var before = TimeSpan.FromSeconds(15);
-        var spike = TimeSpan.FromSeconds(30);
-        var after = TimeSpan.FromSeconds(Math.Max(20, settings.Duration.TotalSeconds));
-        var profile = new RateProfile((before, settings.Rate), (spike, settings.Rate * 10), (after, settings.Rate));
-        var result = await frame.RunAsync("spike",
-            $"{settings.Rate:N0}/s for {before.TotalSeconds:F0} s, {settings.Rate * 10:N0}/s for {spike.TotalSeconds:F0} s, {settings.Rate:N0}/s for {after.TotalSeconds:F0} s, one petition.",
-            petitions, n => new Planned(0, n), Open(profile, settings, log, cancellationToken), s => profile.RateAt(TimeSpan.FromSeconds(s + 0.5)),
-            profile.Total / profile.Length.TotalSeconds, cancellationToken);
-
-        // Recovered: from the first second after the spike on which, for requests due then, both the intake's
-        // p99 and the 202-to-counted p99 stay under 1 s. A second whose requests were never sent or answered
-        // (the generator still held them) is not recovered.
-        var end = (int)(before + spike).TotalSeconds;
-        var last = (int)profile.Length.TotalSeconds;
-        var bySecond = result.Timeline.ToDictionary(s => s.Second);
-        var bad = Enumerable.Range(end + 1, last - end)
-            .LastOrDefault(s => !bySecond.TryGetValue(s, out var row) || row.Offered == 0 || row.Errors > 0 || row.IntakeP99 >= 1000 || row.LagP99 >= 1000);
-        result.Notes[RecoveryNote] = bad == 0 ? "0 s" : bad == last ? "never, within the run" : $"{bad - end} s";
-        result.Notes["errors during the spike"] = result.Timeline.Where(s => s.Second > before.TotalSeconds && s.Second <= end).Sum(s => s.Errors).ToString(CultureInfo.InvariantCulture);
-        return result;
-    }
-
     /// <summary>A share of signers signing again: double clicks, refreshes, bots; the same email and the email retyped in other case.</summary>
     public static async Task<ScenarioResult> DuplicatesAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
     {

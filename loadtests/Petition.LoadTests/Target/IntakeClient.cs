@@ -54,7 +54,7 @@ internal sealed class IntakeClient : IDisposable
         content.Headers.ContentType = contentType;
         using var response = await _http.PostAsync(url, content, cancellationToken);
         var status = (int)response.StatusCode;
-        if (status != 202) return Reply.Of(status);
+        if (status != 202) return Reply.Of(status, retryAfter: response.Headers.RetryAfter is not null);
         var location = response.Headers.Location?.OriginalString;
         return Reply.Of(status, location is { Length: >= 36 } ? Guid.Parse(location.AsSpan(location.Length - 36)) : Guid.Empty);
     }
