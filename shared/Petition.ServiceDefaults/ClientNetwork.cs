@@ -2,8 +2,10 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Petition.ServiceDefaults;
 
@@ -65,12 +67,59 @@ public static class TrustedProxies
         }
     }
 
-    /// <summary>The forwarded-headers middleware, only when some proxy is trusted.</summary>
+    /// <summary>
+    /// The forwarded-headers middleware, only when some proxy is trusted; and a warning, at most every ten
+    /// minutes, when X-Forwarded-For arrives from a peer that is not.
+    /// </summary>
     public static WebApplication UseTrustedProxies(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value;
+        var untrusted = new UntrustedForwarding(options, TimeProvider.System);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TrustedProxies));
+        app.Use((context, next) =>
+        {
+            if (untrusted.ShouldWarn(context)) Log.UntrustedForwardedFor(logger);
+            return next(context);
+        });
         if (options.KnownIPNetworks.Count + options.KnownProxies.Count > 0) app.UseForwardedHeaders();
         return app;
     }
+}
+
+/// <summary>
+/// Notices X-Forwarded-For from a peer no trusted proxy list names. Usually a load balancer left out of the
+/// list: then every visitor shares its address, and so the per-client limits. A client forging the header
+/// looks the same, so it only warns, seldom.
+/// </summary>
+public sealed class UntrustedForwarding(ForwardedHeadersOptions options, TimeProvider time)
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+    private long _nextWarning = long.MinValue;
+
+    /// <summary>True for the first such request in every ten minutes.</summary>
+    public bool ShouldWarn(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.Request.Headers.ContainsKey(ForwardedHeadersDefaults.XForwardedForHeaderName)) return false;
+        var peer = context.Connection.RemoteIpAddress;
+        if (peer is null || IsTrusted(peer)) return false;
+        var now = time.GetTimestamp();
+        var next = Volatile.Read(ref _nextWarning);
+        return now >= next && Interlocked.CompareExchange(ref _nextWarning, now + (long)(Interval.TotalSeconds * time.TimestampFrequency), next) == next;
+    }
+
+    private bool IsTrusted(IPAddress peer)
+    {
+        if (peer.IsIPv4MappedToIPv6) peer = peer.MapToIPv4();
+        return options.KnownProxies.Contains(peer) || options.KnownIPNetworks.Any(n => n.Contains(peer));
+    }
+}
+
+internal static partial class Log
+{
+    // No address: it may be a client's, which is personal data.
+    [LoggerMessage(EventId = 40, Level = LogLevel.Warning,
+        Message = "X-Forwarded-For arrived from a peer that is not a trusted proxy and was ignored; if a load balancer is in front, list it in TrustedProxies, or every visitor shares its address and its limits")]
+    public static partial void UntrustedForwardedFor(ILogger logger);
 }

@@ -59,4 +59,51 @@ public sealed class WidgetBrowserTests(SystemWithCounter system) : IClassFixture
         await system.SignAsync(petition, Signer.Unique(3));
         await Assertions.Expect(widget).ToHaveAttributeAsync("data-total", "4", new() { Timeout = 15_000 });
     }
+
+    [Fact]
+    public async Task A_stream_whose_lines_end_in_CRLF_is_read_as_well()
+    {
+        var petition = await system.CreatePetitionAsync();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        // As a proxy that rewrites line ends might deliver it.
+        await page.RouteAsync("**/count/stream", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 200,
+            ContentType = "text/event-stream",
+            Body = "retry: 2000\r\n\r\nevent: count\r\nid: 7\r\ndata: {\"version\":7,\"total\":42,\"countries\":3,\"target\":100}\r\n\r\n",
+        }));
+
+        await page.GotoAsync(new Uri(system.Counter.Url!, $"/demo.html?petition={petition}").ToString());
+
+        await Assertions.Expect(page.Locator("[data-petition-counter]")).ToHaveAttributeAsync("data-total", "42");
+    }
+
+    [Fact]
+    public async Task A_stream_silent_for_three_heartbeats_is_dropped_and_opened_again()
+    {
+        var petition = await system.CreatePetitionAsync();
+        // A counter whose heartbeat never comes within the test: its stream goes silent after the first count.
+        var counter = system.StartCounter(new Dictionary<string, string> { ["Counter:HeartbeatInterval"] = "00:10:00" });
+        await counter.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await page.Clock.InstallAsync(); // the widget's timers, on a clock the test moves
+        var streams = 0;
+        page.Request += (_, request) =>
+        {
+            if (request.Url.Contains("/count/stream", StringComparison.Ordinal)) Interlocked.Increment(ref streams);
+        };
+
+        await page.GotoAsync(new Uri(counter.Url!, $"/demo.html?petition={petition}").ToString());
+        await Assertions.Expect(page.Locator("[data-petition-counter]")).ToHaveAttributeAsync("data-total", "0");
+        Assert.Equal(1, Volatile.Read(ref streams));
+        await page.Clock.RunForAsync(30_000);
+        Assert.Equal(1, Volatile.Read(ref streams)); // silent, but not yet for long
+
+        await page.Clock.RunForAsync(25_000); // past 45 s of silence, and past the jittered 2 s retry
+        await PetitionSystem.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref streams) >= 2), TimeSpan.FromSeconds(10), "the widget to open a new stream");
+    }
 }

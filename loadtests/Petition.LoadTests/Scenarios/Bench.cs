@@ -38,7 +38,7 @@ internal static class Bench
         var tenK = await Run(() => SigningScenarios.SteadyAsync(settings with { Rate = 10_000, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken, "steady-10k"));
         var spike = await Run(() => SpikeScenario.RunAsync(settings with { Rate = 2_000, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken));
         // The same shape at what this machine can answer: a peak of 1.25 times the closed-loop maximum just measured.
-        var scaledPeak = Math.Round(1.25 * max.AcceptedPerSecond, -2);
+        var scaledPeak = Math.Round(1.25 * max.AcceptedPerSecond / 100) * 100;
         var scaled = await Run(() => SpikeScenario.RunAsync(settings with { Rate = scaledPeak / 10, Duration = TimeSpan.FromSeconds(30) }, log, cancellationToken, scaledPeak, "spike-scaled"));
         var bulk = await Run(() => BulkScenario.RunAsync(settings, log, cancellationToken));
         await Run(() => SigningScenarios.DuplicatesAsync(settings with { Rate = 5_000, Duration = TimeSpan.FromSeconds(20) }, log, cancellationToken));

@@ -6,7 +6,8 @@
  * Server-Sent Events stream (read through fetch, so a refusal's status and Retry-After are seen). Whenever
  * the stream is refused, fails or ends, it polls the JSON count every 5 s and opens the stream again later:
  * after the refusal's Retry-After, or after a backoff that grows to a minute. Where fetch cannot stream, it
- * only polls. Everything rendered goes through textContent: nothing from the server is parsed as HTML.
+ * only polls. A stream silent for 45 s (three of the counter's heartbeats) is dropped and opened again.
+ * Everything rendered goes through textContent: nothing from the server is parsed as HTML.
  */
 (function () {
   "use strict";
@@ -80,15 +81,17 @@
       setTimeout(stream, wait * 1000 * (0.8 + 0.4 * Math.random())); // jittered: not all pages at once
     }
 
-    // Parses the stream's "event: count" messages as they arrive.
-    function read(response) {
+    // Parses the stream's "event: count" messages as they arrive. Lines may end in CRLF, LF or CR (as the
+    // SSE format allows; a proxy may rewrite them); a CR that ends a chunk waits for the next, which may hold its LF.
+    function read(response, alive) {
       var reader = response.body.getReader();
       var decoder = new TextDecoder();
       var buffer = "";
       function next() {
         return reader.read().then(function (chunk) {
           if (chunk.done) return;
-          buffer += decoder.decode(chunk.value, { stream: true });
+          alive();
+          buffer = (buffer + decoder.decode(chunk.value, { stream: true })).replace(/\r\n/g, "\n").replace(/\r(?!$)/g, "\n");
           var end;
           while ((end = buffer.indexOf("\n\n")) >= 0) {
             var message = buffer.slice(0, end);
@@ -107,15 +110,25 @@
       return next();
     }
 
+    // The counter sends a heartbeat every 15 s. A stream silent for three of them has been stalled somewhere
+    // (a proxy, a sleeping laptop's network): it is dropped and opened again, so the total never freezes.
+    var silence = 45000;
     function stream() {
-      fetch(url + "/stream", { cache: "no-store", headers: { Accept: "text/event-stream" } })
+      var abort = window.AbortController ? new AbortController() : null;
+      var watchdog = null;
+      function alive() {
+        clearTimeout(watchdog);
+        if (abort) watchdog = setTimeout(function () { abort.abort(); }, silence);
+      }
+      alive();
+      fetch(url + "/stream", { cache: "no-store", headers: { Accept: "text/event-stream" }, signal: abort ? abort.signal : undefined })
         .then(function (response) {
           // No such petition: nothing to show, and nothing to ask again.
-          if (response.status === 404) { stopPolling(); total.textContent = "–"; return; }
-          if (!response.ok || !response.body) { streamLater(retryAfter(response)); return; }
-          return read(response).then(function () { streamLater(null); });
+          if (response.status === 404) { clearTimeout(watchdog); stopPolling(); total.textContent = "–"; return; }
+          if (!response.ok || !response.body) { clearTimeout(watchdog); streamLater(retryAfter(response)); return; }
+          return read(response, alive).then(function () { clearTimeout(watchdog); streamLater(null); });
         })
-        .catch(function () { streamLater(null); });
+        .catch(function () { clearTimeout(watchdog); streamLater(null); });
     }
 
     if (!window.fetch || !window.ReadableStream || !window.TextDecoder) { startPolling(); return; }
