@@ -32,6 +32,9 @@ public static class ManagementListener
     {
         var url = builder.Configuration[UrlSetting];
         if (string.IsNullOrWhiteSpace(url)) return;
+        // Endpoints under Kestrel:Endpoints replace the URL list, so the management URL would never be bound.
+        if (builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
+            throw new InvalidOperationException($"{UrlSetting} adds to the URLs (ASPNETCORE_URLS, --urls); with Kestrel:Endpoints configured, add the management endpoint there and leave {UrlSetting} empty.");
         var port = BindingAddress.Parse(url).Port;
         if (port <= 0) throw new InvalidOperationException($"{UrlSetting} needs a fixed port, not {url}.");
         var listening = PublicUrls(builder.Configuration);
@@ -40,6 +43,8 @@ public static class ManagementListener
         builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, string.Join(';', [.. listening, url]));
         builder.Services.AddSingleton(new Port(port));
     }
+
+    private static bool IsManagementPath(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 
     /// <summary>What Kestrel would listen on without a management URL; setting "urls" replaces all of them.</summary>
     private static string[] PublicUrls(IConfiguration configuration)
@@ -58,8 +63,10 @@ public static class ManagementListener
         if (app.Services.GetService<Port>() is not { } management) return;
         app.Use((context, next) =>
         {
-            // The local port of the connection, not the Host header (which the client writes), decides.
-            if (context.Connection.LocalPort != management.Number && context.GetEndpoint()?.Metadata.GetMetadata<Only>() is not null)
+            // The local port of the connection, not the Host header (which the client writes), decides. The paths
+            // too, so that the guard holds even where routing has not run yet (an explicit UseRouting later on).
+            if (context.Connection.LocalPort != management.Number
+                && (context.GetEndpoint()?.Metadata.GetMetadata<Only>() is not null || IsManagementPath(context.Request.Path)))
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;

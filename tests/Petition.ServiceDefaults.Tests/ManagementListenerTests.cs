@@ -27,6 +27,24 @@ public sealed class ManagementListenerTests
     }
 
     [Fact]
+    public async Task The_guard_holds_where_routing_runs_after_it()
+    {
+        var (publicPort, managementPort) = (FreePort(), FreePort());
+        var builder = WebApplication.CreateBuilder([$"--urls=http://127.0.0.1:{publicPort}", $"--{ManagementListener.UrlSetting}=http://127.0.0.1:{managementPort}"]);
+        builder.AddServiceDefaults();
+        await using var app = builder.Build();
+        app.UseServiceDefaults();
+        app.UseRouting(); // explicit and later: no endpoint is known yet when the guard runs
+        app.MapDefaultEndpoints();
+        await app.StartAsync();
+        using var client = new HttpClient();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"http://127.0.0.1:{publicPort}/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"http://127.0.0.1:{publicPort}/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"http://127.0.0.1:{managementPort}/health/ready")).StatusCode);
+    }
+
+    [Fact]
     public async Task Without_a_management_url_they_answer_on_the_one_listener()
     {
         var port = FreePort();

@@ -57,7 +57,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         Uri? management = null;
         if (listen && string.IsNullOrEmpty(settings.GetValueOrDefault(ManagementListener.UrlSetting)))
         {
-            management = new Uri($"http://127.0.0.1:{FreePort()}");
+            int port;
+            while ((port = FreePort()) == url!.Port) { } // two in a row may, rarely, be the same
+            management = new Uri($"http://127.0.0.1:{port}");
             start.Environment[Variable(ManagementListener.UrlSetting)] = management.ToString();
         }
         return new ServiceProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {project}."), url, management);

@@ -82,16 +82,21 @@
     }
 
     // Parses the stream's "event: count" messages as they arrive. Lines may end in CRLF, LF or CR (as the
-    // SSE format allows; a proxy may rewrite them); a CR that ends a chunk waits for the next, which may hold its LF.
+    // SSE format allows; a proxy may rewrite them); a CR that ends a chunk ends its line at once, and an LF
+    // that opens the next chunk is then the rest of that CRLF.
     function read(response, alive) {
       var reader = response.body.getReader();
       var decoder = new TextDecoder();
       var buffer = "";
+      var endedInCR = false;
       function next() {
         return reader.read().then(function (chunk) {
           if (chunk.done) return;
           alive();
-          buffer = (buffer + decoder.decode(chunk.value, { stream: true })).replace(/\r\n/g, "\n").replace(/\r(?!$)/g, "\n");
+          var text = decoder.decode(chunk.value, { stream: true });
+          if (endedInCR && text.charAt(0) === "\n") text = text.slice(1);
+          if (text) endedInCR = text.charAt(text.length - 1) === "\r";
+          buffer = (buffer + text).replace(/\r\n?/g, "\n");
           var end;
           while ((end = buffer.indexOf("\n\n")) >= 0) {
             var message = buffer.slice(0, end);
@@ -121,14 +126,20 @@
         if (abort) watchdog = setTimeout(function () { abort.abort(); }, silence);
       }
       alive();
+      // Whatever ends this stream (refused, ended, a frame that does not parse) closes it before another opens:
+      // an abandoned one would still hold one of the client's few places at the counter.
+      function close() {
+        clearTimeout(watchdog);
+        if (abort) abort.abort();
+      }
       fetch(url + "/stream", { cache: "no-store", headers: { Accept: "text/event-stream" }, signal: abort ? abort.signal : undefined })
         .then(function (response) {
           // No such petition: nothing to show, and nothing to ask again.
-          if (response.status === 404) { clearTimeout(watchdog); stopPolling(); total.textContent = "–"; return; }
-          if (!response.ok || !response.body) { clearTimeout(watchdog); streamLater(retryAfter(response)); return; }
-          return read(response, alive).then(function () { clearTimeout(watchdog); streamLater(null); });
+          if (response.status === 404) { close(); stopPolling(); total.textContent = "–"; return; }
+          if (!response.ok || !response.body) { close(); streamLater(retryAfter(response)); return; }
+          return read(response, alive).then(function () { close(); streamLater(null); });
         })
-        .catch(function () { clearTimeout(watchdog); streamLater(null); });
+        .catch(function () { close(); streamLater(null); });
     }
 
     if (!window.fetch || !window.ReadableStream || !window.TextDecoder) { startPolling(); return; }

@@ -91,7 +91,8 @@ internal sealed class StatusLookups(StatusLookupOptions options, bool perClient,
         if (id.Version != 7 || (id.Variant & 0xC) != 0x8) return false;
         Span<byte> bytes = stackalloc byte[16];
         id.TryWriteBytes(bytes, bigEndian: true, out _);
-        var minted = DateTimeOffset.FromUnixTimeMilliseconds((long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) >> 16)); // the first 48 bits
-        return minted <= time.GetUtcNow() + ClockSkew;
+        // The first 48 bits, in milliseconds: compared as a number, since they can name a time past year 9999.
+        var minted = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) >> 16);
+        return minted <= (time.GetUtcNow() + ClockSkew).ToUnixTimeMilliseconds();
     }
 }

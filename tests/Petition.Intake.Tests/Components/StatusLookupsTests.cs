@@ -19,6 +19,7 @@ public sealed class StatusLookupsTests
         Assert.Equal(StatusLookupRefusal.NeverIssued, lookups.TryEnter(Guid.NewGuid(), Client, out _)); // version 4
         Assert.Equal(StatusLookupRefusal.NeverIssued, lookups.TryEnter(Guid.Empty, Client, out _));
         Assert.Equal(StatusLookupRefusal.NeverIssued, lookups.TryEnter(Guid.CreateVersion7(_clock.GetUtcNow().AddMinutes(10)), Client, out _));
+        Assert.Equal(StatusLookupRefusal.NeverIssued, lookups.TryEnter(Guid.Parse("ffffffff-ffff-7fff-bfff-ffffffffffff"), Client, out _)); // past year 9999
         Assert.Equal(0, lookups.TrackedClients);
 
         Assert.Equal(StatusLookupRefusal.None, lookups.TryEnter(Guid.CreateVersion7(_clock.GetUtcNow().AddMinutes(-10)), Client, out _));
