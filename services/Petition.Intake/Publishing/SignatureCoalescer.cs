@@ -15,6 +15,8 @@ internal sealed class SignatureCoalescer(
     : BackgroundService
 {
     private readonly CoalescingOptions _options = options.Value;
+    // Wait is the one full mode in which TryWrite says "full" (false) rather than dropping something; nothing
+    // ever awaits room (see SubmitAsync).
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
         new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private int _closed;
