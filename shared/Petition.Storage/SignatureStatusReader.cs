@@ -3,17 +3,18 @@ using Npgsql;
 
 namespace Petition.Storage;
 
-/// <summary>What became of an accepted signature.</summary>
+/// <summary>
+/// What became of an accepted signature, as anyone holding its id may read it. It never tells a new signer from
+/// one who had signed before: a signature stored as the signer's and one recorded as a repeat both read
+/// <see cref="Received"/>, or whoever signs with another person's email learns whether that person signed.
+/// </summary>
 public enum SignatureStatus
 {
-    /// <summary>Accepted, not yet stored by a worker.</summary>
+    /// <summary>Accepted, not yet stored by a worker (or an id that was never stored: it reads the same).</summary>
     Pending,
 
-    /// <summary>Stored and included in the petition's totals.</summary>
-    Counted,
-
-    /// <summary>The same signer had already signed this petition; not counted again.</summary>
-    Duplicate,
+    /// <summary>Stored: counted, or recorded as a repeat of an earlier signature of the same signer.</summary>
+    Received,
 }
 
 /// <summary>Reads a signature's status (not on the signing path).</summary>
@@ -23,17 +24,12 @@ public sealed class SignatureStatusReader(NpgsqlDataSource dataSource)
     public async Task<SignatureStatus> GetAsync(Guid signatureId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var status = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("""
-            SELECT CASE
-                WHEN EXISTS (SELECT 1 FROM signatures WHERE signature_id = @signatureId) THEN 'counted'
-                WHEN EXISTS (SELECT 1 FROM signature_duplicates WHERE signature_id = @signatureId) THEN 'duplicate'
-            END
+        // Both tables are always probed (a sum, not an OR that could stop at the first), so a repeat costs the
+        // query what a counted signature does and its answer does not come back sooner or later.
+        var found = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            SELECT (SELECT count(*) FROM signatures WHERE signature_id = @signatureId)
+                 + (SELECT count(*) FROM signature_duplicates WHERE signature_id = @signatureId)
             """, new { signatureId }, cancellationToken: cancellationToken));
-        return status switch
-        {
-            "counted" => SignatureStatus.Counted,
-            "duplicate" => SignatureStatus.Duplicate,
-            _ => SignatureStatus.Pending,
-        };
+        return found > 0 ? SignatureStatus.Received : SignatureStatus.Pending;
     }
 }

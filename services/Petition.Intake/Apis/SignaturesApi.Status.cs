@@ -27,8 +27,8 @@ internal static partial class SignaturesApi
     }
 
     /// <summary>
-    /// Pending, counted or duplicate. An id that was issued but is not stored reads as pending, whoever asks, so the
-    /// answer tells nobody whether a person signed; what a lookup may cost is bounded by <see cref="StatusLookups"/>.
+    /// Pending or received, the same for a repeat as for a first signature (<see cref="SignatureStatus"/>). An id that
+    /// was issued but is not stored reads as pending, whoever asks; what a lookup may cost is bounded by <see cref="StatusLookups"/>.
     /// </summary>
     public static async Task<Results<Ok<SignatureStatusView>, ProblemHttpResult>> GetStatusAsync(
         Guid signatureId, HttpContext http, [AsParameters] StatusServices services, CancellationToken cancellationToken)
