@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs (from Debian) and starts PostgreSQL, Redis and RabbitMQ for Petition, bound to 127.0.0.1,
+# Installs (from Debian) and starts PostgreSQL, Redis, RabbitMQ and Postfix for Petition, bound to 127.0.0.1,
 # with all their data under one folder. Safe to run again: a server already up is left alone.
-#   deploy/local/servers.sh start|stop [postgres|redis|rabbitmq] | status | env | ctl <rabbitmqctl args> | install <package...>
+#   deploy/local/servers.sh start|stop [postgres|redis|rabbitmq|postfix] | status | env | ctl <rabbitmqctl args> | install <package...>
 # PETITION_DATA picks the data folder (default: <repo>/.data). Ports: PETITION_PG_PORT (5433),
-# PETITION_REDIS_PORT (6380), PETITION_AMQP_PORT (5673). Secrets are generated once into $PETITION_DATA/secrets.env.
+# PETITION_REDIS_PORT (6380), PETITION_AMQP_PORT (5673), PETITION_SMTP_PORT (2525). Secrets are generated once
+# into $PETITION_DATA/secrets.env.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -11,6 +12,7 @@ data=${PETITION_DATA:-$repo/.data}
 pg_port=${PETITION_PG_PORT:-5433}
 redis_port=${PETITION_REDIS_PORT:-6380}
 amqp_port=${PETITION_AMQP_PORT:-5673}
+smtp_port=${PETITION_SMTP_PORT:-2525}
 amqp_dist_port=$((amqp_port + 20000))
 rabbit_metrics_port=$((amqp_port + 10019)) # 15692 for the local run: RabbitMQ's own Prometheus endpoint
 pg_bin=/usr/lib/postgresql/15/bin
@@ -24,6 +26,11 @@ install_packages() {
   command -v psql >/dev/null || missing+=(postgresql-client-15)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+  if ! command -v postfix >/dev/null; then
+    missing+=(postfix)
+    # Installed unconfigured: this project runs an instance of its own (start_postfix), never the system's.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  fi
   apt_install "${missing[@]}"
 }
 
@@ -150,6 +157,77 @@ CONF
 }
 stop_rabbitmq() { rabbit_env; rabbitmqctl -q -n "$rabbit_node" stop >/dev/null 2>&1 || true; }
 
+# A Postfix instance of its own (its own main.cf, queue and log under $data/postfix) that accepts mail from
+# 127.0.0.1 only and delivers every recipient, whatever the domain, to one local Maildir (postfix/mail/inbox):
+# the mailbox the tests read, and where the local run's mails land. Nothing is relayed anywhere. Recipients at
+# undeliverable.test are refused at RCPT (550), as a real relay refuses an address that does not exist.
+postfix_dir() { echo "$data/postfix"; }
+postfix_up() { postfix -c "$(postfix_dir)/etc" status >/dev/null 2>&1; }
+start_postfix() {
+  local pf; pf=$(postfix_dir)
+  postfix_up && { log "Postfix already up on 127.0.0.1:$smtp_port"; return 0; }
+  mkdir -p "$pf/etc" "$pf/queue" "$pf/lib" "$pf/mail"
+  cat > "$pf/etc/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $pf/queue
+data_directory = $pf/lib
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = petition.localhost
+mydomain = localhost
+myorigin = \$myhostname
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+relayhost =
+maillog_file_prefixes = $pf
+maillog_file = $pf/postfix.log
+smtpd_banner = \$myhostname ESMTP
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = check_recipient_access inline:{ { undeliverable.test = 550 5.1.1 No such mailbox } }, permit_mynetworks, reject
+message_size_limit = 1048576
+virtual_mailbox_domains = static:all
+virtual_mailbox_base = $pf/mail
+virtual_mailbox_maps = static:inbox/
+virtual_uid_maps = static:$(id -u postfix)
+virtual_gid_maps = static:$(id -g postfix)
+virtual_minimum_uid = 1
+local_recipient_maps =
+biff = no
+CONF
+  # Only the services this instance needs, none chrooted (Debian's chroot wants files copied into the queue).
+  cat > "$pf/etc/master.cf" <<CONF
+127.0.0.1:$smtp_port inet n - n - - smtpd
+pickup    unix n - n 60 1 pickup
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+smtp      unix - - n - - smtp
+relay     unix - - n - - smtp
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+virtual   unix - n n - - virtual
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CONF
+  chown -R postfix "$pf/mail" "$pf/lib"
+  # postfix(1) tells why it failed only on a terminal or in its log.
+  postfix -c "$pf/etc" start >/dev/null 2>&1 || { tail -5 "$pf/postfix.log" >&2 || true; log "Postfix did not start"; return 1; }
+  wait_for Postfix 20 postfix_up
+  log "Postfix up on 127.0.0.1:$smtp_port (mailbox $pf/mail/inbox)"
+}
+stop_postfix() { postfix_up && postfix -c "$(postfix_dir)/etc" stop >/dev/null 2>&1 || true; }
+
 print_env() {
   cat <<ENV
 export ConnectionStrings__Postgres='Host=127.0.0.1;Port=$pg_port;Username=petition;Password=$PETITION_PG_PASSWORD;Database=petition'
@@ -165,8 +243,8 @@ ENV
 if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then return 0; fi
 
 case "${1:-start}:${2:-all}" in
-  start:all) install_packages; secrets; start_postgres; ensure_database petition; start_redis; start_rabbitmq ;;
-  stop:all) secrets; stop_rabbitmq; stop_redis; stop_postgres; log "stopped" ;;
+  start:all) install_packages; secrets; start_postgres; ensure_database petition; start_redis; start_rabbitmq; start_postfix ;;
+  stop:all) secrets; stop_postfix; stop_rabbitmq; stop_redis; stop_postgres; log "stopped" ;;
   # One server at a time, for the outage tests and for operators.
   start:postgres) secrets; start_postgres ;;
   stop:postgres) secrets; stop_postgres ;;
@@ -174,8 +252,11 @@ case "${1:-start}:${2:-all}" in
   stop:redis) secrets; stop_redis ;;
   start:rabbitmq) secrets; start_rabbitmq ;;
   stop:rabbitmq) secrets; stop_rabbitmq ;;
+  start:postfix) start_postfix ;;
+  stop:postfix) stop_postfix ;;
   status:*) secrets; rabbit_env; pg_up && echo "postgres up" || echo "postgres down"
-          redis_up && echo "redis up" || echo "redis down"; rabbit_up && echo "rabbitmq up" || echo "rabbitmq down" ;;
+          redis_up && echo "redis up" || echo "redis down"; rabbit_up && echo "rabbitmq up" || echo "rabbitmq down"
+          postfix_up && echo "postfix up" || echo "postfix down" ;;
   env:*) secrets; print_env ;;
   # rabbitmqctl against this node, with the environment the CLI needs here (e.g. ctl list_queues name messages).
   ctl:*) rabbit_env; shift; rabbitmqctl -q -n "$rabbit_node" "$@" ;;
@@ -185,5 +266,5 @@ case "${1:-start}:${2:-all}" in
                [ "$(dpkg-query -W -f '${Status}' "$package" 2>/dev/null)" = "install ok installed" ] || missing+=("$package")
              done
              apt_install "${missing[@]}" ;;
-  *) echo "usage: $0 start|stop [postgres|redis|rabbitmq] | status | env | ctl <rabbitmqctl args> | install <package...>" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [postgres|redis|rabbitmq|postfix] | status | env | ctl <rabbitmqctl args> | install <package...>" >&2; exit 2 ;;
 esac

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test, as CI does, on fresh test servers, and stops them afterwards (and the dashboard and the
 # RabbitMQ cluster that tests start). The tests start the servers themselves (tests/Petition.Testing's
-# TestServers, through servers.sh: PostgreSQL, Redis and RabbitMQ under .data/test on ports of their own, so
+# TestServers, through servers.sh: PostgreSQL, Redis, RabbitMQ and Postfix under .data/test on ports of their own, so
 # never the local run's data), as under a plain `dotnet test`. What is left here is what only a whole run
 # needs: a fresh start, one project at a time, the count from the result files, and one closing line.
-# PETITION_DATA, PETITION_PG_PORT, _REDIS_PORT, _AMQP_PORT and _DASHBOARD_PORT override the test defaults.
+# PETITION_DATA, PETITION_PG_PORT, _REDIS_PORT, _AMQP_PORT, _DASHBOARD_PORT and _SMTP_PORT override the test defaults.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 
 export PETITION_DATA=${PETITION_DATA:-$repo/.data/test} PETITION_PG_PORT=${PETITION_PG_PORT:-5434} \
   PETITION_REDIS_PORT=${PETITION_REDIS_PORT:-6381} PETITION_AMQP_PORT=${PETITION_AMQP_PORT:-5674} \
-  PETITION_DASHBOARD_PORT=${PETITION_DASHBOARD_PORT:-18898}
+  PETITION_DASHBOARD_PORT=${PETITION_DASHBOARD_PORT:-18898} PETITION_SMTP_PORT=${PETITION_SMTP_PORT:-2526}
 # Servers named in the environment (the local run's, say) would be used instead of the fresh ones.
 unset ConnectionStrings__Postgres ConnectionStrings__Redis ConnectionStrings__RabbitMq \
   Petition__AdminApiKey Petition__DedupSecret Petition__ContactEmailKey

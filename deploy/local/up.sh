@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the whole system on this machine: installs and starts PostgreSQL, Redis and RabbitMQ from Debian
+# Starts the whole system on this machine: installs and starts PostgreSQL, Redis, RabbitMQ and Postfix from Debian
 # (bound to 127.0.0.1, data under .data/), the Aspire Dashboard (traces, metrics and logs), builds the
 # services in Release and starts them in the background, exporting their telemetry to the dashboard.
 # Running it again does no harm: what is already up is left running.

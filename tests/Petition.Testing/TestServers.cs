@@ -3,7 +3,7 @@ using Npgsql;
 namespace Petition.Testing;
 
 /// <summary>
-/// The real servers the tests use. With ConnectionStrings__Postgres (and __Redis, __RabbitMq, Petition__AdminApiKey,
+/// The real servers the tests use (PostgreSQL, Redis, RabbitMQ, and Postfix for mail: see <see cref="LocalMailbox"/>). With ConnectionStrings__Postgres (and __Redis, __RabbitMq, Petition__AdminApiKey,
 /// Petition__DedupSecret, Petition__ContactEmailKey) in the environment, those; without, the first test that needs
 /// them starts the test servers through deploy/local/servers.sh and takes the same settings from its `env`, so
 /// `dotnet test` works from an IDE or a plain shell. The test servers live under .data/test on ports of their own
@@ -19,6 +19,7 @@ public static class TestServers
         ("PETITION_REDIS_PORT", "6381"),
         ("PETITION_AMQP_PORT", "5674"),
         ("PETITION_DASHBOARD_PORT", "18898"),
+        ("PETITION_SMTP_PORT", "2526"),
     ];
 
     // On the thread pool: its continuations must not need the test framework's threads, which may all be blocked here.
