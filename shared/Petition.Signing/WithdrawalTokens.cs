@@ -1,6 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-
 namespace Petition.Signing;
 
 /// <summary>
@@ -9,23 +6,14 @@ namespace Petition.Signing;
 /// </summary>
 public sealed class WithdrawalTokens
 {
-    private readonly byte[] _key;
+    private readonly SignatureMac _mac;
 
     /// <summary>Creates the token maker from the dedup secret (at least 16 bytes of UTF-8).</summary>
-    public WithdrawalTokens(string dedupSecret) => _key = PurposeKey.Derive(dedupSecret, "petition withdrawal token v1", nameof(dedupSecret));
+    public WithdrawalTokens(string dedupSecret) => _mac = new SignatureMac(dedupSecret, "petition withdrawal token v1", nameof(dedupSecret));
 
     /// <summary>The token for a signature, URL-safe base64 (43 characters).</summary>
-    public string For(Guid signatureId) => Base64Url.EncodeToString(Mac(signatureId));
+    public string For(Guid signatureId) => _mac.For(signatureId);
 
     /// <summary>True when the token was made for this signature; compared in constant time.</summary>
-    public bool Verify(Guid signatureId, string? token)
-    {
-        // TryDecode throws (not returns false) on characters outside the alphabet, so check them first.
-        if (string.IsNullOrEmpty(token) || token.Length > 64 || !Base64Url.IsValid(token)) return false;
-        var supplied = new byte[48];
-        if (!Base64Url.TryDecodeFromChars(token, supplied, out var length) || length != 32) return false;
-        return CryptographicOperations.FixedTimeEquals(supplied.AsSpan(0, length), Mac(signatureId));
-    }
-
-    private byte[] Mac(Guid signatureId) => HMACSHA256.HashData(_key, signatureId.ToByteArray());
+    public bool Verify(Guid signatureId, string? token) => _mac.Matches(signatureId, token);
 }

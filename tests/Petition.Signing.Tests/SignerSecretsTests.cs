@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Petition.Signing.Tests;
 
-/// <summary>The contact-email encryption and the withdrawal tokens.</summary>
+/// <summary>The contact-email encryption, and the withdrawal and confirmation tokens.</summary>
 public sealed class SignerSecretsTests
 {
     private readonly ContactEmailProtector _protector = new("a-contact-key-of-enough-length");
@@ -61,5 +61,44 @@ public sealed class SignerSecretsTests
         var plainMac = Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), id.ToByteArray()));
 
         Assert.NotEqual(plainMac.TrimEnd('=').Replace('+', '-').Replace('/', '_'), new WithdrawalTokens(secret).For(id));
+    }
+
+    [Fact]
+    public void A_confirmation_token_confirms_only_its_own_signature_within_seven_days_of_signing()
+    {
+        var tokens = new ConfirmationTokens("a-test-secret-of-enough-length", TimeSpan.FromDays(7));
+        var signedAt = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+        var id = Guid.CreateVersion7(signedAt);
+        var token = tokens.For(id);
+
+        Assert.Equal(ConfirmationCheck.Valid, tokens.Check(id, token, signedAt.AddMinutes(1)));
+        Assert.Equal(ConfirmationCheck.Valid, tokens.Check(id, token, signedAt.AddDays(7)));
+        Assert.Equal(ConfirmationCheck.Expired, tokens.Check(id, token, signedAt.AddDays(7).AddMilliseconds(1)));
+        Assert.Equal(ConfirmationCheck.Forged, tokens.Check(Guid.CreateVersion7(signedAt), token, signedAt));
+        Assert.Equal(ConfirmationCheck.Forged, tokens.Check(id, (token[0] == 'A' ? 'B' : 'A') + token[1..], signedAt));
+        Assert.Equal(ConfirmationCheck.Forged, tokens.Check(id, null, signedAt));
+        // Expired or not, a forged token is told as forged: expiry is only ever said of a real token.
+        Assert.Equal(ConfirmationCheck.Forged, tokens.Check(id, tokens.For(Guid.CreateVersion7()), signedAt.AddDays(30)));
+    }
+
+    [Fact]
+    public void A_withdrawal_token_is_no_confirmation_token_and_the_reverse()
+    {
+        var secret = "a-test-secret-of-enough-length";
+        var confirmations = new ConfirmationTokens(secret, TimeSpan.FromDays(7));
+        var id = Guid.CreateVersion7();
+
+        Assert.Equal(ConfirmationCheck.Forged, confirmations.Check(id, new WithdrawalTokens(secret).For(id), DateTimeOffset.UtcNow));
+        Assert.False(new WithdrawalTokens(secret).Verify(id, confirmations.For(id)));
+    }
+
+    [Fact]
+    public void A_signature_id_tells_when_it_was_minted_and_an_id_of_another_version_tells_nothing()
+    {
+        var at = new DateTimeOffset(2026, 12, 1, 12, 0, 0, 123, TimeSpan.Zero);
+
+        Assert.Equal(at.ToUnixTimeMilliseconds(), SignatureIds.MintedAtUnixMs(Guid.CreateVersion7(at)));
+        Assert.Null(SignatureIds.MintedAtUnixMs(Guid.NewGuid()));
+        Assert.Null(SignatureIds.MintedAtUnixMs(Guid.Empty));
     }
 }

@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using System.Net;
+using Petition.Signing;
 
 namespace Petition.Intake.Http;
 
@@ -86,13 +86,6 @@ internal sealed class StatusLookups(StatusLookupOptions options, bool perClient,
 
     public void Exit() => Interlocked.Decrement(ref _running);
 
-    private bool CouldHaveIssued(Guid id)
-    {
-        if (id.Version != 7 || (id.Variant & 0xC) != 0x8) return false;
-        Span<byte> bytes = stackalloc byte[16];
-        id.TryWriteBytes(bytes, bigEndian: true, out _);
-        // The first 48 bits, in milliseconds: compared as a number, since they can name a time past year 9999.
-        var minted = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) >> 16);
-        return minted <= (time.GetUtcNow() + ClockSkew).ToUnixTimeMilliseconds();
-    }
+    private bool CouldHaveIssued(Guid id) =>
+        SignatureIds.MintedAtUnixMs(id) is { } minted && minted <= (time.GetUtcNow() + ClockSkew).ToUnixTimeMilliseconds();
 }
