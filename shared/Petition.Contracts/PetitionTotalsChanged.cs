@@ -10,10 +10,13 @@ public sealed record PetitionTotalsChanged
     /// <summary>The petition.</summary>
     public required Guid PetitionId { get; init; }
 
-    /// <summary>Stored, deduplicated signatures: equals COUNT(*) of the petition's rows.</summary>
+    /// <summary>Counted signatures (stored, deduplicated, valid, confirmed where the petition asks): equals their COUNT(*).</summary>
     public required long Total { get; init; }
 
-    /// <summary>Signatures per ISO country code.</summary>
+    /// <summary>Stored signatures awaiting their signer's confirmation, not in <see cref="Total"/> (0 in events from before it existed).</summary>
+    public long Pending { get; init; }
+
+    /// <summary>Counted signatures per ISO country code.</summary>
     public required IReadOnlyDictionary<string, long> ByCountry { get; init; }
 
     /// <summary>Grows by one with every commit that changed the totals.</summary>

@@ -52,6 +52,12 @@ public sealed record AcceptedSignature
     /// <summary>The email, AES-GCM encrypted, present only when the signer agreed to be contacted.</summary>
     public byte[]? ContactEmail { get; init; }
 
+    /// <summary>
+    /// True when the signer is still to confirm it (by email): stored and deduplicated like any other, but in the
+    /// petition's pending figure, not its total, until confirmed. False (as in messages from before it existed): counted.
+    /// </summary>
+    public bool AwaitingConfirmation { get; init; }
+
     /// <summary>W3C traceparent of the request that submitted it when that request is traced, so a batch can link back to it.</summary>
     public string? TraceParent { get; init; }
 }

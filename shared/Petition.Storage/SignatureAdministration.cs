@@ -54,7 +54,7 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
                   AND (@domain::text IS NULL OR email_domain = @domain::text OR right(email_domain, length(@domain::text) + 1) = '.' || @domain::text)
                   AND (@from::timestamptz IS NULL OR submitted_at >= @from::timestamptz)
                   AND (@to::timestamptz IS NULL OR submitted_at < @to::timestamptz)
-                RETURNING petition_id, country, true AS counted, signature_id, dedup_key
+                RETURNING petition_id, country, true AS live, awaiting_confirmation AS awaiting, signature_id, dedup_key
                 """, p =>
             {
                 p.AddWithValue("audit", auditId);
@@ -74,7 +74,7 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
         {
             var affected = await StopCountingAsync(connection, transaction, """
                 DELETE FROM signatures WHERE signature_id = @id
-                RETURNING petition_id, country, invalidated_by IS NULL AS counted, signature_id, dedup_key
+                RETURNING petition_id, country, invalidated_by IS NULL AS live, awaiting_confirmation AS awaiting, signature_id, dedup_key
                 """, p => p.AddWithValue("id", signatureId), removes: true, cancellationToken);
             if (affected.Changed == 0)
             {
@@ -95,7 +95,7 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
             StopCountingAsync(connection, transaction, """
                 DELETE FROM signatures s USING petitions p
                 WHERE s.petition_id = p.petition_id AND s.dedup_key = @key
-                RETURNING s.petition_id, s.country, s.invalidated_by IS NULL AS counted, s.signature_id, s.dedup_key
+                RETURNING s.petition_id, s.country, s.invalidated_by IS NULL AS live, s.awaiting_confirmation AS awaiting, s.signature_id, s.dedup_key
                 """, p => p.AddWithValue("key", dedupKey), removes: true, cancellationToken), cancellationToken);
 
     /// <summary>A petition's signatures, oldest first, streamed; contact emails (encrypted) only for consenting, valid signers.</summary>
@@ -152,8 +152,9 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
         }
     }
 
-    // Runs the change, which returns (petition_id, country, counted, signature_id, dedup_key) of each row it
-    // took out, takes the counted ones out of the totals and, for removals, keeps a tombstone of each id.
+    // Runs the change, which returns (petition_id, country, live, awaiting, signature_id, dedup_key) of each row it
+    // took out (live: not struck out before), takes the live ones out of the totals (out of pending when awaiting
+    // confirmation) and, for removals, keeps a tombstone of each id.
     private static async Task<Affected> StopCountingAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string change, Action<NpgsqlParameterCollection> parameters,
         bool removes, CancellationToken cancellationToken)
@@ -163,9 +164,9 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
             : "";
         await using var command = new NpgsqlCommand($$"""
             WITH changed AS ({{change}}),
-            counted AS (SELECT petition_id, country FROM changed WHERE counted),
-            {{TotalsLedger.Subtract("counted")}}{{tombstones}}
-            SELECT (SELECT coalesce(array_agg(DISTINCT petition_id), '{}') FROM counted),
+            live AS (SELECT petition_id, country, awaiting FROM changed WHERE live),
+            {{TotalsLedger.Subtract("live")}}{{tombstones}}
+            SELECT (SELECT coalesce(array_agg(DISTINCT petition_id), '{}') FROM live),
                    (SELECT coalesce(array_agg(petition_id ORDER BY signature_id), '{}') FROM changed),
                    (SELECT coalesce(array_agg(dedup_key ORDER BY signature_id), '{}') FROM changed)
             """, connection, transaction);

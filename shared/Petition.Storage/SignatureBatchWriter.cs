@@ -62,7 +62,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
                 signature_id uuid NOT NULL, petition_id uuid NOT NULL, dedup_key bytea NOT NULL,
                 name text NOT NULL, country text NOT NULL, postal_code text NULL, source text NOT NULL,
                 submitted_at timestamptz NOT NULL, known_duplicate boolean NOT NULL,
-                client_address inet NULL, email_domain text NULL, contact_email bytea NULL
+                client_address inet NULL, email_domain text NULL, contact_email bytea NULL, awaiting boolean NOT NULL
             ) ON COMMIT DELETE ROWS
             """, _connection, _transaction))
         {
@@ -71,7 +71,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
 
         await using var importer = await _connection.BeginBinaryImportAsync("""
             COPY signature_staging (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at, known_duplicate,
-                                    client_address, email_domain, contact_email)
+                                    client_address, email_domain, contact_email, awaiting)
             FROM STDIN (FORMAT BINARY)
             """, cancellationToken);
         for (var i = 0; i < signatures.Count; i++)
@@ -91,6 +91,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             await WriteOrNullAsync(importer, s.ClientAddress is { } a && IPAddress.TryParse(a, out var address) ? address : null, NpgsqlDbType.Inet, cancellationToken);
             await WriteOrNullAsync(importer, s.EmailDomain, NpgsqlDbType.Text, cancellationToken);
             await WriteOrNullAsync(importer, s.ContactEmail, NpgsqlDbType.Bytea, cancellationToken);
+            await importer.WriteAsync(s.AwaitingConfirmation, NpgsqlDbType.Boolean, cancellationToken);
         }
 
         await importer.CompleteAsync(cancellationToken);
@@ -108,10 +109,10 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
     private static readonly string Merge = $"""
         WITH stored AS (
             INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
-                                    client_address, email_domain, contact_email)
+                                    client_address, email_domain, contact_email, awaiting_confirmation)
             SELECT DISTINCT ON (petition_id, dedup_key)
                    signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
-                   client_address, email_domain, contact_email
+                   client_address, email_domain, contact_email, awaiting
             FROM signature_staging s
             -- Redis says "taken" only for committed signers; PostgreSQL confirms it (after a restore, say).
             WHERE (NOT known_duplicate
@@ -120,7 +121,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
               AND NOT EXISTS (SELECT 1 FROM signature_removals r WHERE r.signature_id = s.signature_id)
             ORDER BY petition_id, dedup_key, submitted_at, signature_id
             ON CONFLICT DO NOTHING
-            RETURNING petition_id, country, submitted_at
+            RETURNING petition_id, country, submitted_at, awaiting_confirmation AS awaiting
         ), {TotalsLedger.Add("stored")}
         SELECT count(*) FROM stored
         """;

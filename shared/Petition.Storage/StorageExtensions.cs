@@ -50,6 +50,7 @@ public static class StorageExtensions
         services.AddSingleton<PetitionChanges>();
         services.AddSingleton<SignatureStatusReader>();
         services.AddSingleton<SignatureBatchWriter>();
+        services.AddSingleton<SignatureConfirmations>();
         services.AddSingleton<TotalsReader>();
         services.AddSingleton<MilestoneStore>();
         services.AddSingleton<AccessRepository>();

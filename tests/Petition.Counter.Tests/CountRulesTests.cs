@@ -7,7 +7,7 @@ public sealed class CountRulesTests
     private static readonly Guid Petition = Guid.NewGuid();
 
     private static PetitionCount Count(long total, long version, long target = 1_000) =>
-        new(Petition, total, target, new Dictionary<string, long> { ["GB"] = total }, version, null);
+        new(Petition, total, target, new Dictionary<string, long> { ["GB"] = total }, version, null, 0);
 
     [Fact]
     public void Totals_only_move_to_a_higher_version()

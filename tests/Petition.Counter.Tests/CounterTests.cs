@@ -70,6 +70,13 @@ public sealed class CounterTests(SystemWithCounter system) : IClassFixture<Syste
         var count = await LiveCount.GetAsync(system.CounterClient, petition);
         Assert.Equal(10, count.GetProperty("total").GetInt64());
         Assert.Equal(version, count.GetProperty("version").GetInt64());
+        Assert.Equal(0, count.GetProperty("pending").GetInt64());
+
+        // Signatures awaiting their signers' confirmation travel beside the total, and are shown apart from it.
+        await bus.Publish(Event(10, version + 1) with { Pending = 2 });
+        await PetitionSystem.WaitUntilAsync(async () => (await LiveCount.GetAsync(system.CounterClient, petition)).GetProperty("pending").GetInt64() == 2,
+            TimeSpan.FromSeconds(10), "the counter to show 2 pending");
+        Assert.Equal(10, (await LiveCount.GetAsync(system.CounterClient, petition)).GetProperty("total").GetInt64());
     }
 
     [Fact]
@@ -81,7 +88,7 @@ public sealed class CounterTests(SystemWithCounter system) : IClassFixture<Syste
         await using (var connection = TestServers.Connect(PetitionSystem.Database))
         {
             await connection.OpenAsync();
-            await using var commit = new Npgsql.NpgsqlCommand("UPDATE petition_totals SET total = 7, version = version + 1 WHERE petition_id = @p", connection);
+            await using var commit = new Npgsql.NpgsqlCommand("UPDATE petition_totals SET total = 7, pending = 4, version = version + 1 WHERE petition_id = @p", connection);
             commit.Parameters.AddWithValue("p", petition);
             await commit.ExecuteNonQueryAsync();
         }
@@ -94,6 +101,7 @@ public sealed class CounterTests(SystemWithCounter system) : IClassFixture<Syste
         // Well before the periodic check (10 s) would have found it.
         await PetitionSystem.WaitUntilAsync(async () => (await LiveCount.GetAsync(system.CounterClient, petition)).GetProperty("total").GetInt64() == 7,
             TimeSpan.FromSeconds(3), "the reloaded total");
+        Assert.Equal(4, (await LiveCount.GetAsync(system.CounterClient, petition)).GetProperty("pending").GetInt64());
     }
 
     [Fact]

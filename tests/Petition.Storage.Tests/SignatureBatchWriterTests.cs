@@ -146,6 +146,54 @@ public sealed class SignatureBatchWriterTests(StorageDatabase storage) : IClassF
         }
     }
 
+    [Fact]
+    public async Task A_signature_awaiting_confirmation_takes_its_signer_but_counts_only_once_confirmed_and_only_once()
+    {
+        var petition = await storage.NewPetitionAsync();
+        var (counted, awaiting, alsoAwaiting) = (Signer(petition, "GB", 0), Awaiting(Signer(petition, "KR", 1)), Awaiting(Signer(petition, "KR", 2)));
+
+        var written = Assert.Single((await WriteAsync([counted, awaiting, alsoAwaiting])).Totals);
+        var repeat = await WriteAsync([Again(awaiting, Noon.AddSeconds(5))]); // the signer is taken while awaiting
+
+        Assert.Equal((1L, 2L), (written.Total, written.Pending));
+        Assert.Equal([("GB", 1L)], ByCountry(written.ByCountry)); // countries count counted signatures only
+        Assert.Equal(Noon, written.LastSignedAt);
+        Assert.Equal((0, 1), (repeat.Stored, repeat.Duplicates));
+        await AssertStoredAsync(petition, rows: 1, duplicates: 1, awaiting: 2);
+
+        var confirmed = await storage.Confirmations.ConfirmAsync([awaiting.SignatureId, Guid.NewGuid()], CancellationToken.None);
+        var again = await storage.Confirmations.ConfirmAsync([awaiting.SignatureId], CancellationToken.None); // the link used twice
+
+        Assert.Equal(1, confirmed.Confirmed);
+        var totals = Assert.Single(confirmed.Totals);
+        Assert.Equal((2L, 1L), (totals.Total, totals.Pending));
+        Assert.Equal([("GB", 1L), ("KR", 1L)], ByCountry(totals.ByCountry));
+        Assert.Equal(Noon.AddSeconds(1), totals.LastSignedAt);
+        Assert.Equal(written.Version + 1, totals.Version); // the repeat moved nothing; the confirmation did
+        Assert.Equal((0, 0), (again.Confirmed, again.Totals.Count));
+        await AssertStoredAsync(petition, rows: 2, duplicates: 1, awaiting: 1);
+    }
+
+    [Fact]
+    public async Task A_signature_awaiting_confirmation_leaves_pending_when_withdrawn_or_struck_out_and_cannot_be_confirmed_after()
+    {
+        var petition = await storage.NewPetitionAsync();
+        var (withdrawn, struck, kept) = (Awaiting(Signer(petition, "GB", 0)), Awaiting(Signer(petition, "GB", 1)), Awaiting(Signer(petition, "GB", 2)));
+        await WriteAsync([withdrawn, struck, kept]);
+        await SetAddressAsync(struck.SignatureId, "198.51.100.7");
+
+        await storage.Administration.WithdrawAsync(withdrawn.SignatureId, CancellationToken.None);
+        var strikeOut = await storage.Administration.InvalidateAsync(
+            new InvalidationCriteria(petition, System.Net.IPNetwork.Parse("198.51.100.0/24"), null, null, null), "test", CancellationToken.None);
+        var late = await storage.Confirmations.ConfirmAsync([withdrawn.SignatureId, struck.SignatureId], CancellationToken.None);
+
+        Assert.Equal(1, strikeOut.Affected);
+        var totals = Assert.Single(strikeOut.Totals);
+        Assert.Equal((0L, 1L), (totals.Total, totals.Pending));
+        Assert.Equal(0, late.Confirmed);
+        await AssertStoredAsync(petition, rows: 0, duplicates: 0, awaiting: 1);
+    }
+
     private async Task<BatchOutcome> WriteAsync(IReadOnlyList<AcceptedSignature> batch, bool[]? knownDuplicate = null)
     {
         await using var write = await storage.Writer.BeginAsync(CancellationToken.None);
@@ -156,18 +204,31 @@ public sealed class SignatureBatchWriterTests(StorageDatabase storage) : IClassF
     private static IEnumerable<(string Country, long Total)> ByCountry(IReadOnlyDictionary<string, long> byCountry) =>
         byCountry.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => (c.Key, c.Value));
 
-    /// <summary>Rows, duplicates and the totals (overall and per country) as PostgreSQL holds them; the totals must equal COUNT(*).</summary>
-    private static async Task AssertStoredAsync(Guid petition, long rows, long duplicates)
+    /// <summary>
+    /// Counted rows, duplicates, rows awaiting confirmation and the totals as PostgreSQL holds them: total and the
+    /// countries must equal COUNT(*) of the counted rows (valid, confirmed), pending that of the valid awaiting ones.
+    /// </summary>
+    private static async Task AssertStoredAsync(Guid petition, long rows, long duplicates, long awaiting = 0)
     {
         await using var connection = TestServers.Connect(StorageDatabase.Name);
-        var stored = await connection.QuerySingleAsync<(long Rows, long Duplicates, long Total, long CountrySum)>("""
-            SELECT (SELECT count(*) FROM signatures WHERE petition_id = @petition),
+        var stored = await connection.QuerySingleAsync<(long Rows, long Duplicates, long Awaiting, long Total, long CountrySum, long Pending)>("""
+            SELECT (SELECT count(*) FROM signatures WHERE petition_id = @petition AND invalidated_by IS NULL AND NOT awaiting_confirmation),
                    (SELECT count(*) FROM signature_duplicates WHERE petition_id = @petition),
+                   (SELECT count(*) FROM signatures WHERE petition_id = @petition AND invalidated_by IS NULL AND awaiting_confirmation),
                    (SELECT total FROM petition_totals WHERE petition_id = @petition),
-                   (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @petition)
+                   (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @petition),
+                   (SELECT pending FROM petition_totals WHERE petition_id = @petition)
             """, new { petition });
-        Assert.Equal((rows, duplicates, rows, rows), stored);
+        Assert.Equal((rows, duplicates, awaiting, rows, rows, awaiting), stored);
     }
+
+    private static async Task SetAddressAsync(Guid signatureId, string address)
+    {
+        await using var connection = TestServers.Connect(StorageDatabase.Name);
+        await connection.ExecuteAsync("UPDATE signatures SET client_address = @address::inet WHERE signature_id = @signatureId", new { address, signatureId });
+    }
+
+    private static AcceptedSignature Awaiting(AcceptedSignature signature) => signature with { AwaitingConfirmation = true };
 
     private static AcceptedSignature Signer(Guid petition, string country, int second) => new()
     {

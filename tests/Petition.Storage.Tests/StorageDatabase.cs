@@ -17,6 +17,10 @@ public sealed class StorageDatabase : IAsyncLifetime
 
     public PetitionRepository Petitions => _services.GetRequiredService<PetitionRepository>();
 
+    public SignatureConfirmations Confirmations => _services.GetRequiredService<SignatureConfirmations>();
+
+    public SignatureAdministration Administration => _services.GetRequiredService<SignatureAdministration>();
+
     public async Task InitializeAsync()
     {
         await TestServers.EnsureDatabaseAsync(Name);

@@ -8,7 +8,11 @@ using Xunit;
 namespace Petition.Testing;
 
 /// <summary>What PostgreSQL holds for one petition.</summary>
-public sealed record StoredCounts(long Rows, long Total, long CountrySum, long CountryMismatches, long Duplicates, long DistinctSigners, long Invalidated = 0);
+/// <summary>
+/// A petition as stored: Rows counted (valid, not awaiting confirmation) and Awaiting (valid, awaiting), and the totals
+/// that must equal them; DistinctSigners over both, as both take their signer.
+/// </summary>
+public sealed record StoredCounts(long Rows, long Total, long CountrySum, long CountryMismatches, long Duplicates, long DistinctSigners, long Invalidated = 0, long Awaiting = 0, long Pending = 0);
 
 /// <summary>
 /// The signing pipeline on the real servers, for one test class: its own signature queue (so test classes
@@ -115,23 +119,25 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
     public Task<HttpResponseMessage> SignAsync(Guid petitionId, Signer signer) =>
         Client.PostAsJsonAsync($"/api/petitions/{petitionId}/signatures", signer);
 
-    /// <summary>Valid (counted) rows, totals, duplicates and struck-out rows of one petition, straight from PostgreSQL.</summary>
+    /// <summary>Counted and awaiting rows, totals, duplicates and struck-out rows of one petition, straight from PostgreSQL.</summary>
     public static async Task<StoredCounts> CountsAsync(Guid petitionId)
     {
         await using var connection = TestServers.Connect(Database);
         return await connection.QuerySingleAsync<StoredCounts>("""
             SELECT
-              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NULL) AS Rows,
+              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NULL AND NOT awaiting_confirmation) AS Rows,
               (SELECT coalesce(max(total), 0) FROM petition_totals WHERE petition_id = @petitionId) AS Total,
               (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @petitionId) AS CountrySum,
               (SELECT count(*)
                  FROM (SELECT country, total FROM petition_country_totals WHERE petition_id = @petitionId) t
                  FULL JOIN (SELECT country, count(*) AS n FROM signatures
-                            WHERE petition_id = @petitionId AND invalidated_by IS NULL GROUP BY country) s USING (country)
+                            WHERE petition_id = @petitionId AND invalidated_by IS NULL AND NOT awaiting_confirmation GROUP BY country) s USING (country)
                 WHERE coalesce(t.total, 0) <> coalesce(s.n, 0)) AS CountryMismatches,
               (SELECT count(*) FROM signature_duplicates WHERE petition_id = @petitionId) AS Duplicates,
               (SELECT count(DISTINCT dedup_key) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NULL) AS DistinctSigners,
-              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NOT NULL) AS Invalidated
+              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NOT NULL) AS Invalidated,
+              (SELECT count(*) FROM signatures WHERE petition_id = @petitionId AND invalidated_by IS NULL AND awaiting_confirmation) AS Awaiting,
+              (SELECT coalesce(max(pending), 0) FROM petition_totals WHERE petition_id = @petitionId) AS Pending
             """, new { petitionId });
     }
 
@@ -150,7 +156,8 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
         Assert.Equal(counts.Rows, counts.Total);
         Assert.Equal(counts.Rows, counts.CountrySum);
         Assert.Equal(0, counts.CountryMismatches);
-        Assert.Equal(counts.Rows, counts.DistinctSigners);
+        Assert.Equal(counts.Awaiting, counts.Pending);
+        Assert.Equal(counts.Rows + counts.Awaiting, counts.DistinctSigners);
     }
 
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? state = null)

@@ -13,7 +13,7 @@ public sealed class TotalsChangedConsumer(PetitionCounts counts, TotalsReader re
         if (counts.Find(changed.PetitionId) is { } known)
         {
             await updater.ApplyAsync(
-                new PetitionCount(changed.PetitionId, changed.Total, known.Target, changed.ByCountry, changed.Version, changed.LastSignedAt),
+                new PetitionCount(changed.PetitionId, changed.Total, known.Target, changed.ByCountry, changed.Version, changed.LastSignedAt, changed.Pending),
                 context.CancellationToken);
         }
         // A petition this counter has not seen yet (created since it loaded): read it whole, target included.

@@ -18,10 +18,7 @@ internal sealed class ChangeAnnouncer(IBus bus, ILogger<ChangeAnnouncer> logger)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            var sends = outcome.Totals.Select(t => bus.Publish(new PetitionTotalsChanged
-            {
-                PetitionId = t.PetitionId, Total = t.Total, ByCountry = t.ByCountry, Version = t.Version, LastSignedAt = t.LastSignedAt,
-            }, timeout.Token)).ToList();
+            var sends = outcome.Totals.Select(t => bus.Publish(t.ToChangedEvent(), timeout.Token)).ToList();
             if (outcome.Removed.Count > 0)
             {
                 var forget = await bus.GetSendEndpoint(new Uri($"queue:{QueueNames.ForgetSigners}"));

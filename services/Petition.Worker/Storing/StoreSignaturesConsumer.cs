@@ -67,10 +67,7 @@ public sealed partial class StoreSignaturesConsumer(
     {
         try
         {
-            await Task.WhenAll(outcome.Totals.Select(t => context.Publish(new PetitionTotalsChanged
-            {
-                PetitionId = t.PetitionId, Total = t.Total, ByCountry = t.ByCountry, Version = t.Version, LastSignedAt = t.LastSignedAt,
-            }, context.CancellationToken)));
+            await Task.WhenAll(outcome.Totals.Select(t => context.Publish(t.ToChangedEvent(), context.CancellationToken)));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -141,7 +141,7 @@ public sealed class CountBroadcasterTests
         /// <summary>A commit the counter heard of: the new figures, then the broadcaster told.</summary>
         public void Change(Guid petition, long total, long version)
         {
-            Assert.True(_counts.TryAdvance(new PetitionCount(petition, total, 1_000, new Dictionary<string, long> { ["GB"] = total }, version, null), out _));
+            Assert.True(_counts.TryAdvance(new PetitionCount(petition, total, 1_000, new Dictionary<string, long> { ["GB"] = total }, version, null, 0), out _));
             Broadcaster.Notify(petition);
         }
 

@@ -76,7 +76,7 @@ public sealed class LiveStreamTests
     }
 
     private static PetitionCount Count(long total, long version) =>
-        new(Petition, total, 1_000, new Dictionary<string, long> { ["GB"] = total }, version, null);
+        new(Petition, total, 1_000, new Dictionary<string, long> { ["GB"] = total }, version, null, 0);
 
     private static async Task<string> NextEventAsync(StreamReader events)
     {
