@@ -78,9 +78,22 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
                 """, p => p.AddWithValue("id", signatureId), removes: true, cancellationToken);
             if (affected.Changed == 0)
             {
-                await using var duplicate = new NpgsqlCommand("DELETE FROM signature_duplicates WHERE signature_id = @id", connection, transaction);
+                // A repeat: its record goes, with a tombstone so a redelivered batch does not record it again, and
+                // out of pending if it was there (a repeat awaiting confirmation is, as a first signature would be).
+                await using var duplicate = new NpgsqlCommand($$"""
+                    WITH removed AS (
+                        DELETE FROM signature_duplicates WHERE signature_id = @id
+                        RETURNING petition_id, NULL::text AS country, awaiting_confirmation AS awaiting, signature_id
+                    ), live AS (SELECT petition_id, country, awaiting FROM removed WHERE awaiting),
+                    {{TotalsLedger.Subtract("live")}},
+                    tombstones AS (INSERT INTO signature_removals (signature_id) SELECT signature_id FROM removed ON CONFLICT DO NOTHING)
+                    SELECT (SELECT count(*) FROM removed), (SELECT coalesce(array_agg(petition_id), '{}') FROM live)
+                    """, connection, transaction);
                 duplicate.Parameters.AddWithValue("id", signatureId);
-                repeat = await duplicate.ExecuteNonQueryAsync(cancellationToken) > 0;
+                await using var reader = await duplicate.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                repeat = reader.GetInt64(0) > 0;
+                return affected with { Petitions = reader.GetFieldValue<Guid[]>(1) };
             }
 
             return affected;

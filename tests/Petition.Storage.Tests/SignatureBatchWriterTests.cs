@@ -159,19 +159,41 @@ public sealed class SignatureBatchWriterTests(StorageDatabase storage) : IClassF
         Assert.Equal([("GB", 1L)], ByCountry(written.ByCountry)); // countries count counted signatures only
         Assert.Equal(Noon, written.LastSignedAt);
         Assert.Equal((0, 1), (repeat.Stored, repeat.Duplicates));
-        await AssertStoredAsync(petition, rows: 1, duplicates: 1, awaiting: 2);
+        // The repeat is in pending as a new signer would be: pending does not tell whether this person had signed.
+        Assert.Equal((1L, 3L), (repeat.Totals[0].Total, repeat.Totals[0].Pending));
+        await AssertStoredAsync(petition, rows: 1, duplicates: 1, awaiting: 2, awaitingRepeats: 1);
 
         var confirmed = await storage.Confirmations.ConfirmAsync([awaiting.SignatureId, Guid.NewGuid()], CancellationToken.None);
         var again = await storage.Confirmations.ConfirmAsync([awaiting.SignatureId], CancellationToken.None); // the link used twice
 
         Assert.Equal(1, confirmed.Confirmed);
         var totals = Assert.Single(confirmed.Totals);
-        Assert.Equal((2L, 1L), (totals.Total, totals.Pending));
+        Assert.Equal((2L, 2L), (totals.Total, totals.Pending));
         Assert.Equal([("GB", 1L), ("KR", 1L)], ByCountry(totals.ByCountry));
         Assert.Equal(Noon.AddSeconds(1), totals.LastSignedAt);
-        Assert.Equal(written.Version + 1, totals.Version); // the repeat moved nothing; the confirmation did
+        Assert.Equal(written.Version + 2, totals.Version); // the repeat moved it once, the confirmation once
         Assert.Equal((0, 0), (again.Confirmed, again.Totals.Count));
-        await AssertStoredAsync(petition, rows: 2, duplicates: 1, awaiting: 1);
+        await AssertStoredAsync(petition, rows: 2, duplicates: 1, awaiting: 1, awaitingRepeats: 1);
+    }
+
+    [Fact]
+    public async Task A_repeat_awaiting_confirmation_withdrawn_leaves_pending_and_a_redelivery_records_it_nowhere_again()
+    {
+        var petition = await storage.NewPetitionAsync();
+        var first = Awaiting(Signer(petition, "GB", 0));
+        await WriteAsync([first]);
+        var repeatBatch = new[] { Again(first, Noon.AddSeconds(1)) };
+        await WriteAsync(repeatBatch);
+        var redelivered = await WriteAsync(repeatBatch); // before the withdrawal: nothing moves twice
+
+        var (result, outcome) = await storage.Administration.WithdrawAsync(repeatBatch[0].SignatureId, CancellationToken.None);
+        var afterwards = await WriteAsync(repeatBatch); // a redelivery after it
+
+        Assert.Equal((0L, 2L), (redelivered.Totals[0].Total, redelivered.Totals[0].Pending));
+        Assert.Equal(WithdrawalResult.RepeatRemoved, result);
+        Assert.Equal((0L, 1L), (outcome.Totals[0].Total, outcome.Totals[0].Pending)); // announced, as pending moved
+        Assert.Equal((0, 0), (afterwards.Stored, afterwards.Duplicates));
+        await AssertStoredAsync(petition, rows: 0, duplicates: 0, awaiting: 1);
     }
 
     [Fact]
@@ -206,20 +228,22 @@ public sealed class SignatureBatchWriterTests(StorageDatabase storage) : IClassF
 
     /// <summary>
     /// Counted rows, duplicates, rows awaiting confirmation and the totals as PostgreSQL holds them: total and the
-    /// countries must equal COUNT(*) of the counted rows (valid, confirmed), pending that of the valid awaiting ones.
+    /// countries must equal COUNT(*) of the counted rows (valid, confirmed), pending that of the valid awaiting ones
+    /// and of the repeats awaiting.
     /// </summary>
-    private static async Task AssertStoredAsync(Guid petition, long rows, long duplicates, long awaiting = 0)
+    private static async Task AssertStoredAsync(Guid petition, long rows, long duplicates, long awaiting = 0, long awaitingRepeats = 0)
     {
         await using var connection = TestServers.Connect(StorageDatabase.Name);
-        var stored = await connection.QuerySingleAsync<(long Rows, long Duplicates, long Awaiting, long Total, long CountrySum, long Pending)>("""
+        var stored = await connection.QuerySingleAsync<(long Rows, long Duplicates, long Awaiting, long AwaitingRepeats, long Total, long CountrySum, long Pending)>("""
             SELECT (SELECT count(*) FROM signatures WHERE petition_id = @petition AND invalidated_by IS NULL AND NOT awaiting_confirmation),
                    (SELECT count(*) FROM signature_duplicates WHERE petition_id = @petition),
                    (SELECT count(*) FROM signatures WHERE petition_id = @petition AND invalidated_by IS NULL AND awaiting_confirmation),
+                   (SELECT count(*) FROM signature_duplicates WHERE petition_id = @petition AND awaiting_confirmation),
                    (SELECT total FROM petition_totals WHERE petition_id = @petition),
                    (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @petition),
                    (SELECT pending FROM petition_totals WHERE petition_id = @petition)
             """, new { petition });
-        Assert.Equal((rows, duplicates, awaiting, rows, rows, awaiting), stored);
+        Assert.Equal((rows, duplicates, awaiting, awaitingRepeats, rows, rows, awaiting + awaitingRepeats), stored);
     }
 
     private static async Task SetAddressAsync(Guid signatureId, string address)
