@@ -13,7 +13,10 @@ public sealed record PetitionTotalsChanged
     /// <summary>Counted signatures (stored, deduplicated, valid, confirmed where the petition asks): equals their COUNT(*).</summary>
     public required long Total { get; init; }
 
-    /// <summary>Stored signatures awaiting their signer's confirmation, not in <see cref="Total"/> (0 in events from before it existed).</summary>
+    /// <summary>
+    /// Stored signatures awaiting their signer's confirmation, and repeats awaiting it (so it does not tell a repeat
+    /// from a new signer); none in <see cref="Total"/>. 0 in events from before it existed.
+    /// </summary>
     public long Pending { get; init; }
 
     /// <summary>Counted signatures per ISO country code.</summary>

@@ -38,8 +38,8 @@ public sealed class ConfirmationTokens
     public ConfirmationCheck Check(Guid signatureId, string? token, DateTimeOffset now)
     {
         if (!_mac.Matches(signatureId, token)) return ConfirmationCheck.Forged;
-        // A token we made is for an id we minted, so a UUIDv7; its mint time bounds its life.
-        var minted = SignatureIds.MintedAtUnixMs(signatureId) ?? long.MinValue;
+        // A token we made is for an id we minted, so a UUIDv7 whose mint time bounds its life; any other id has none.
+        if (SignatureIds.MintedAtUnixMs(signatureId) is not { } minted) return ConfirmationCheck.Expired;
         return now.ToUnixTimeMilliseconds() - minted > (long)_lifetime.TotalMilliseconds ? ConfirmationCheck.Expired : ConfirmationCheck.Valid;
     }
 }

@@ -111,13 +111,14 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
                 RETURNING s.petition_id, s.country, s.invalidated_by IS NULL AS live, s.awaiting_confirmation AS awaiting, s.signature_id, s.dedup_key
                 """, p => p.AddWithValue("key", dedupKey), removes: true, cancellationToken), cancellationToken);
 
-    /// <summary>A petition's signatures, oldest first, streamed; contact emails (encrypted) only for consenting, valid signers.</summary>
+    /// <summary>A petition's signatures, oldest first, streamed; valid means counted (not struck out, confirmed); contact emails (encrypted) only for consenting, counted signers.</summary>
     public async IAsyncEnumerable<ExportedSignature> ExportAsync(Guid petitionId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
-            SELECT signature_id, name, country, postal_code, source, submitted_at, invalidated_by IS NULL,
-                   CASE WHEN invalidated_by IS NULL THEN contact_email END
+            SELECT signature_id, name, country, postal_code, source, submitted_at, invalidated_by IS NULL AND NOT awaiting_confirmation,
+                   -- An unconfirmed signature's email may be someone else's: it is no contact until confirmed.
+                   CASE WHEN invalidated_by IS NULL AND NOT awaiting_confirmation THEN contact_email END
             FROM signatures WHERE petition_id = @petition ORDER BY submitted_at, signature_id
             """, connection);
         command.Parameters.AddWithValue("petition", petitionId);

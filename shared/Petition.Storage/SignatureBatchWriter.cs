@@ -105,13 +105,10 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
 
     // ON CONFLICT without a target covers both keys: the signature id (a redelivered batch) and
     // (petition, dedup key) (a signer already stored). DISTINCT ON keeps the first of in-batch repeats;
-    // the fixed order keeps concurrent workers from deadlocking on the unique index. Whatever in staging is
-    // not stored under its own id, by this statement or an earlier attempt, repeats an earlier signer; a
-    // redelivered row stored by the first attempt is found by its id, so it is never mistaken for a repeat.
-    // One statement, so one ledger upsert moves the totals for both (a second would lock a petition row after
-    // country rows, against the ledger's order): stored rows count or go to pending, and a repeat awaiting
-    // confirmation goes to pending as a first signature would, so pending does not tell the two apart.
-    private static readonly string Merge = $$"""
+    // the fixed order keeps concurrent workers from deadlocking on the unique index. Every petition of the batch
+    // joins the totals upsert (a row that moves nothing: its version stays), so this statement holds all their
+    // totals rows, taken in the ledger's order, before the repeats move pending in the next one.
+    private static readonly string Merge = $"""
         WITH stored AS (
             INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
                                     client_address, email_domain, contact_email, awaiting_confirmation)
@@ -124,33 +121,46 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
                    OR NOT EXISTS (SELECT 1 FROM signatures x WHERE x.petition_id = s.petition_id AND x.dedup_key = s.dedup_key))
               -- Withdrawn or erased since this batch was first stored: a redelivery must not bring it back.
               AND NOT EXISTS (SELECT 1 FROM signature_removals r WHERE r.signature_id = s.signature_id)
+              -- Recorded as a repeat by a first attempt: it stays one, even if the signer it repeated has left since.
+              AND NOT EXISTS (SELECT 1 FROM signature_duplicates d WHERE d.signature_id = s.signature_id)
             ORDER BY petition_id, dedup_key, submitted_at, signature_id
             ON CONFLICT DO NOTHING
-            RETURNING signature_id, petition_id, country, submitted_at, awaiting_confirmation AS awaiting
-        ), repeats AS (
+            RETURNING petition_id, country, submitted_at, awaiting_confirmation AS awaiting
+        ), moved AS (
+            SELECT petition_id, country, submitted_at, awaiting FROM stored
+            UNION ALL
+            SELECT petition_id, NULL, NULL, NULL FROM unnest(@petitions::uuid[]) AS held(petition_id)
+        ), {TotalsLedger.Add("moved")}
+        SELECT count(*) FROM stored
+        """;
+
+    // Whatever in staging is not stored under its own id repeats an earlier signer. A statement of its own, so its
+    // snapshot sees the rows the merge stored and the ones a concurrent first attempt of this batch committed while
+    // the merge waited on them: a redelivered row is found by its id, never mistaken for a repeat. A repeat awaiting
+    // confirmation goes to pending as a first signature would, so pending does not tell the two apart; its petition's
+    // totals row is already held (above), and it moves no country, so no lock is taken out of the ledger's order.
+    private static readonly string Repeats = $"""
+        WITH repeats AS (
             INSERT INTO signature_duplicates (signature_id, petition_id, awaiting_confirmation)
             SELECT s.signature_id, s.petition_id, s.awaiting FROM signature_staging s
-            -- The statement's snapshot does not see its own inserts: those are in stored.
-            WHERE s.signature_id NOT IN (SELECT signature_id FROM stored)
-              AND NOT EXISTS (SELECT 1 FROM signatures x WHERE x.signature_id = s.signature_id)
+            WHERE NOT EXISTS (SELECT 1 FROM signatures x WHERE x.signature_id = s.signature_id)
               AND NOT EXISTS (SELECT 1 FROM signature_removals r WHERE r.signature_id = s.signature_id)
             ON CONFLICT DO NOTHING
             RETURNING petition_id, awaiting_confirmation AS awaiting
         ), moved AS (
-            SELECT petition_id, country, submitted_at, awaiting FROM stored
-            UNION ALL
-            SELECT petition_id, NULL, NULL, true FROM repeats WHERE awaiting
-        ), {{TotalsLedger.Add("moved")}}
-        SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM repeats)
+            SELECT petition_id, NULL::text AS country, NULL::timestamptz AS submitted_at, true AS awaiting FROM repeats WHERE awaiting
+        ), {TotalsLedger.Add("moved")}
+        SELECT count(*) FROM repeats
         """;
 
     /// <summary>Merges staging into the signatures and totals, commits, and returns the new totals.</summary>
     public async Task<BatchOutcome> CommitAsync(CancellationToken cancellationToken)
     {
         var petitions = _petitions.ToArray();
-        // One round trip: the merge (with the repeats), the totals read back, the stored ids.
+        // One round trip: the merge, the repeats, the totals read back, the stored ids.
         await using var batch = new NpgsqlBatch(_connection, _transaction);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(Merge));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Merge) { Parameters = { new NpgsqlParameter("petitions", petitions) } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Repeats));
         // Absolute totals for every petition in the batch, even one this attempt added nothing to, so a
         // redelivery after a crash between commit and publish still announces them.
         foreach (var readBack in TotalsLedger.ReadBack(petitions)) batch.BatchCommands.Add(readBack);
@@ -164,9 +174,12 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
         var storedIds = new HashSet<Guid>();
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            // Result sets: the merge's two counts, the two of the totals, the stored ids.
+            // Result sets: the merge's count, the repeats' count, the two of the totals, the stored ids.
             await reader.ReadAsync(cancellationToken);
-            (stored, duplicates) = ((int)reader.GetInt64(0), (int)reader.GetInt64(1));
+            stored = (int)reader.GetInt64(0);
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            duplicates = (int)reader.GetInt64(0);
             await reader.NextResultAsync(cancellationToken);
             totals = await TotalsLedger.ReadBackAsync(reader, cancellationToken);
             await reader.NextResultAsync(cancellationToken);

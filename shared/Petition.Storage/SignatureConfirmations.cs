@@ -33,13 +33,30 @@ public sealed class SignatureConfirmations(NpgsqlDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(signatureIds);
         if (signatureIds.Count == 0) return new ConfirmationOutcome(0, []);
+        // A strike-out or an erasure locks rows in its own scan order, so one may meet this in a deadlock that
+        // PostgreSQL breaks by aborting one side: retried here, as the admin side retries.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ConfirmOnceAsync(signatureIds.ToArray(), cancellationToken);
+            }
+            catch (PostgresException e) when (PostgresErrors.IsConflict(e) && attempt < 3)
+            {
+                await Task.Delay(50 * attempt, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<ConfirmationOutcome> ConfirmOnceAsync(Guid[] signatureIds, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         Guid[] petitions;
         long confirmed;
         await using (var command = new NpgsqlCommand(Confirm, connection, transaction))
         {
-            command.Parameters.AddWithValue("ids", signatureIds.ToArray());
+            command.Parameters.AddWithValue("ids", signatureIds);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             petitions = reader.GetFieldValue<Guid[]>(0);

@@ -20,7 +20,7 @@ public sealed record PetitionTotals(Guid PetitionId, long Total, long Version, D
 /// The one place totals move and are read back, for every writer: the worker's batches and the admin changes.
 /// Totals move by exactly the rows that started or stopped counting (or awaiting confirmation), in the same
 /// transaction as those rows, so total stays equal to COUNT(*) of counted signatures (valid, not awaiting) and
-/// pending to COUNT(*) of valid ones awaiting. Every writer moves them through these same two upserts, each taking
+/// pending to COUNT(*) of valid ones awaiting plus the repeats awaiting. Every writer moves them through these same two upserts, each taking
 /// its rows in (petition, country) order, so concurrent writers lock totals rows in one order and wait for each
 /// other rather than deadlock. The upserts are CTEs that join the writer's own statement: moving the totals costs
 /// no round trip.
@@ -29,7 +29,8 @@ internal static class TotalsLedger
 {
     /// <summary>
     /// CTEs by_country and by_petition adding the rows of CTE <paramref name="rows"/> (petition_id, country, submitted_at,
-    /// awaiting): to total, or to pending when awaiting.
+    /// awaiting): to total, or to pending when awaiting. A row whose awaiting is NULL adds nothing; it only makes the
+    /// upsert take its petition's totals row (in order), leaving its version as it was unless something moved.
     /// </summary>
     public static string Add(string rows) =>
         Move(rows, "count(*) FILTER (WHERE NOT awaiting)", "count(*) FILTER (WHERE awaiting)", "count(*)", "NOT awaiting", "max(submitted_at) FILTER (WHERE NOT awaiting)");
@@ -58,7 +59,8 @@ internal static class TotalsLedger
             INSERT INTO petition_totals AS t (petition_id, total, pending, version, last_signed_at)
             SELECT petition_id, {total}, {pending}, 1, {lastSignedAt} FROM {rows} GROUP BY petition_id ORDER BY petition_id
             ON CONFLICT (petition_id) DO UPDATE SET total = t.total + excluded.total, pending = t.pending + excluded.pending,
-                version = t.version + 1, last_signed_at = greatest(t.last_signed_at, excluded.last_signed_at)
+                version = t.version + (CASE WHEN excluded.total <> 0 OR excluded.pending <> 0 THEN 1 ELSE 0 END),
+                last_signed_at = greatest(t.last_signed_at, excluded.last_signed_at)
         )
         """;
 

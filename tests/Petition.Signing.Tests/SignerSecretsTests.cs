@@ -77,6 +77,9 @@ public sealed class SignerSecretsTests
         Assert.Equal(ConfirmationCheck.Forged, tokens.Check(Guid.CreateVersion7(signedAt), token, signedAt));
         Assert.Equal(ConfirmationCheck.Forged, tokens.Check(id, (token[0] == 'A' ? 'B' : 'A') + token[1..], signedAt));
         Assert.Equal(ConfirmationCheck.Forged, tokens.Check(id, null, signedAt));
+        // An id we cannot have minted (not a UUIDv7) has no age: its token, were one ever made, is expired.
+        var notOurs = Guid.NewGuid();
+        Assert.Equal(ConfirmationCheck.Expired, tokens.Check(notOurs, tokens.For(notOurs), signedAt));
         // Expired or not, a forged token is told as forged: expiry is only ever said of a real token.
         Assert.Equal(ConfirmationCheck.Forged, tokens.Check(id, tokens.For(Guid.CreateVersion7()), signedAt.AddDays(30)));
     }

@@ -216,6 +216,54 @@ public sealed class SignatureBatchWriterTests(StorageDatabase storage) : IClassF
         await AssertStoredAsync(petition, rows: 0, duplicates: 0, awaiting: 1);
     }
 
+    [Fact]
+    public async Task A_recorded_repeat_redelivered_after_its_first_signer_withdrew_stays_a_repeat_and_is_not_counted()
+    {
+        var petition = await storage.NewPetitionAsync();
+        var first = Signer(petition, "GB", 0);
+        await WriteAsync([first]);
+        var repeatBatch = new[] { Again(first, Noon.AddSeconds(1)) };
+        await WriteAsync(repeatBatch);
+        await storage.Administration.WithdrawAsync(first.SignatureId, CancellationToken.None); // the signer is free again
+
+        var redelivered = await WriteAsync(repeatBatch);
+
+        Assert.Equal((0, 0), (redelivered.Stored, redelivered.Duplicates));
+        Assert.Equal(0, redelivered.Totals[0].Total);
+        await AssertStoredAsync(petition, rows: 0, duplicates: 1);
+    }
+
+    [Fact]
+    public async Task A_redelivery_that_waits_on_its_first_attempt_committing_records_nothing_as_a_repeat()
+    {
+        var petition = await storage.NewPetitionAsync();
+        AcceptedSignature[] batch = [Signer(petition, "GB", 0), Signer(petition, "GB", 1)];
+        // The first attempt, its rows and totals written but not yet committed (a worker whose channel dropped
+        // while its transaction ran, so the broker redelivered the batch to another).
+        await using var first = TestServers.Connect(StorageDatabase.Name);
+        await first.OpenAsync();
+        await using var firstAttempt = await first.BeginTransactionAsync();
+        foreach (var s in batch)
+        {
+            await first.ExecuteAsync("""
+                INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, source, submitted_at)
+                VALUES (@SignatureId, @PetitionId, @DedupKey, @Name, @Country, 'online', @SubmittedAt)
+                """, new { s.SignatureId, s.PetitionId, s.DedupKey, s.Name, s.Country, s.SubmittedAt }, firstAttempt);
+        }
+
+        await first.ExecuteAsync("UPDATE petition_totals SET total = total + 2, version = version + 1 WHERE petition_id = @petition", new { petition }, firstAttempt);
+        await first.ExecuteAsync("INSERT INTO petition_country_totals VALUES (@petition, 'GB', 2)", new { petition }, firstAttempt);
+
+        var redelivery = WriteAsync(batch); // waits on the first attempt's rows
+        await Task.Delay(500);
+        Assert.False(redelivery.IsCompleted);
+        await firstAttempt.CommitAsync();
+        var second = await redelivery;
+
+        Assert.Equal((0, 0), (second.Stored, second.Duplicates)); // found by their ids, never taken for repeats
+        await AssertStoredAsync(petition, rows: 2, duplicates: 0);
+    }
+
     private async Task<BatchOutcome> WriteAsync(IReadOnlyList<AcceptedSignature> batch, bool[]? knownDuplicate = null)
     {
         await using var write = await storage.Writer.BeginAsync(CancellationToken.None);

@@ -38,7 +38,9 @@ public static class FaultAudit
             """, new { ids });
         // A signer the load gave up on may or may not have been stored; every other row is one accepted signer.
         var extraRows = Math.Max(0, counts.Rows - signers - signing.Unanswered);
-        var doubleCounted = extraRows + both + (counts.Rows - counts.DistinctSigners) + Math.Abs(counts.Total - counts.Rows) + Math.Abs(counts.CountrySum - counts.Rows);
+        // Counted and awaiting rows each take one signer; pending holds the awaiting rows and the repeats awaiting.
+        var doubleCounted = extraRows + both + Math.Abs(counts.Rows + counts.Awaiting - counts.DistinctSigners) + Math.Abs(counts.Total - counts.Rows)
+            + Math.Abs(counts.CountrySum - counts.Rows) + Math.Abs(counts.Pending - counts.Awaiting - counts.AwaitingRepeats);
 
         var outcome = new FaultOutcome(fault, load, ids.Length, counts.Rows, lost, doubleCounted, recovery);
         await RecordAsync(outcome);

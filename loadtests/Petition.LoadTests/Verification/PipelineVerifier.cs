@@ -121,19 +121,26 @@ internal static class PipelineVerifier
         await using var command = new NpgsqlCommand("""
             SELECT (SELECT count(*) FROM signatures WHERE petition_id = @id),
                    (SELECT coalesce(max(total), 0) FROM petition_totals WHERE petition_id = @id),
-                   (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @id)
+                   (SELECT coalesce(sum(total), 0)::bigint FROM petition_country_totals WHERE petition_id = @id),
+                   (SELECT count(*) FROM signatures WHERE petition_id = @id AND invalidated_by IS NULL AND NOT awaiting_confirmation),
+                   (SELECT count(*) FROM signatures WHERE petition_id = @id AND invalidated_by IS NULL AND awaiting_confirmation)
+                 + (SELECT count(*) FROM signature_duplicates WHERE petition_id = @id AND awaiting_confirmation),
+                   (SELECT coalesce(max(pending), 0) FROM petition_totals WHERE petition_id = @id)
             """, db);
         command.Parameters.AddWithValue("id", petition.Petition);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         // One row per signer is the table's own unique constraint; what is checked here is everything around it.
         var (rows, total, byCountry) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        // The totals count counted signatures (valid, confirmed); pending, those awaiting confirmation and their repeats.
+        var (counted, awaiting, pending) = (reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
         var p = petition.Petition;
         if (rows < petition.UniqueAccepted) findings.Add($"petition {p}: {rows} stored, but {petition.UniqueAccepted} unique signers were accepted");
         if (rows > petition.UniqueAccepted + petition.UniqueUnsure)
             findings.Add($"petition {p}: {rows} stored, more than the {petition.UniqueAccepted} accepted and {petition.UniqueUnsure} unanswered signers");
-        if (total != rows) findings.Add($"petition {p}: total {total}, COUNT(*) {rows}");
-        if (byCountry != rows) findings.Add($"petition {p}: per-country totals add up to {byCountry}, COUNT(*) {rows}");
+        if (total != counted) findings.Add($"petition {p}: total {total}, COUNT(*) of counted signatures {counted}");
+        if (byCountry != counted) findings.Add($"petition {p}: per-country totals add up to {byCountry}, COUNT(*) of counted signatures {counted}");
+        if (pending != awaiting) findings.Add($"petition {p}: pending {pending}, COUNT(*) of signatures and repeats awaiting confirmation {awaiting}");
         return rows;
     }
 

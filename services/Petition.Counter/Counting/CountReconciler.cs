@@ -70,7 +70,7 @@ public sealed partial class CountReconciler : BackgroundService
         foreach (var committed in (await _reader.ReadAllAsync(cancellationToken)).Select(PetitionCount.Of))
         {
             var held = _counts.Find(committed.PetitionId);
-            if (held is not null && held.Version == committed.Version && held.Total != committed.Total)
+            if (held is not null && held.Version == committed.Version && (held.Total != committed.Total || held.Pending != committed.Pending))
             {
                 // Same version, different figure: cannot happen through events; trust PostgreSQL.
                 LogDrift(_logger, committed.PetitionId, held.Total, committed.Total);

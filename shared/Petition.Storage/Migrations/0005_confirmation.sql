@@ -5,6 +5,6 @@
 ALTER TABLE signatures ADD COLUMN awaiting_confirmation boolean NOT NULL DEFAULT false;
 ALTER TABLE petition_totals ADD COLUMN pending bigint NOT NULL DEFAULT 0;
 -- A repeat on a petition that asks for confirmation is in pending too, as a first signature would be, until it
--- expires or is withdrawn: otherwise pending would tell whoever signs in another person's name whether that
+-- is withdrawn (strike-outs and erasures do not reach repeats; expiry is to purge them): otherwise pending would tell whoever signs in another person's name whether that
 -- person had signed (+1 for a new signer, +0 for a repeat).
 ALTER TABLE signature_duplicates ADD COLUMN awaiting_confirmation boolean NOT NULL DEFAULT false;
