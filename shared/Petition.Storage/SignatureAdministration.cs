@@ -135,35 +135,28 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
 
     // One transaction with its audit entry (when an admin acts), retried when PostgreSQL aborts it for a
     // deadlock or a serialisation failure: two admin changes can meet on the same rows in either order.
-    private async Task<AdministrationOutcome> InTransactionAsync(
+    private Task<AdministrationOutcome> InTransactionAsync(
         string? actor, string action, Guid? petitionId, object? details,
         Func<NpgsqlConnection, NpgsqlTransaction, long, Task<Affected>> change, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        return ConflictRetry.RunAsync(async () =>
         {
-            try
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var auditId = actor is null ? 0 : await AdminAudit.RecordAsync(connection, transaction, actor, action, petitionId, details!, 0, cancellationToken);
+            var affected = await change(connection, transaction, auditId);
+            if (auditId > 0)
             {
-                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var auditId = actor is null ? 0 : await AdminAudit.RecordAsync(connection, transaction, actor, action, petitionId, details!, 0, cancellationToken);
-                var affected = await change(connection, transaction, auditId);
-                if (auditId > 0)
-                {
-                    await using var audit = new NpgsqlCommand("UPDATE admin_audit SET affected = @affected WHERE audit_id = @id", connection, transaction);
-                    audit.Parameters.AddWithValue("affected", affected.Changed);
-                    audit.Parameters.AddWithValue("id", auditId);
-                    await audit.ExecuteNonQueryAsync(cancellationToken);
-                }
+                await using var audit = new NpgsqlCommand("UPDATE admin_audit SET affected = @affected WHERE audit_id = @id", connection, transaction);
+                audit.Parameters.AddWithValue("affected", affected.Changed);
+                audit.Parameters.AddWithValue("id", auditId);
+                await audit.ExecuteNonQueryAsync(cancellationToken);
+            }
 
-                var totals = await TotalsLedger.ReadAsync(connection, transaction, affected.Petitions, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return new AdministrationOutcome(auditId, affected.Changed, totals, affected.Removed);
-            }
-            catch (PostgresException e) when (PostgresErrors.IsConflict(e) && attempt < 3)
-            {
-                await Task.Delay(50 * attempt, cancellationToken);
-            }
-        }
+            var totals = await TotalsLedger.ReadAsync(connection, transaction, affected.Petitions, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new AdministrationOutcome(auditId, affected.Changed, totals, affected.Removed);
+        }, cancellationToken);
     }
 
     // Runs the change, which returns (petition_id, country, live, awaiting, signature_id, dedup_key) of each row it

@@ -105,9 +105,10 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
 
     // ON CONFLICT without a target covers both keys: the signature id (a redelivered batch) and
     // (petition, dedup key) (a signer already stored). DISTINCT ON keeps the first of in-batch repeats;
-    // the fixed order keeps concurrent workers from deadlocking on the unique index. Every petition of the batch
-    // joins the totals upsert (a row that moves nothing: its version stays), so this statement holds all their
-    // totals rows, taken in the ledger's order, before the repeats move pending in the next one.
+    // the fixed order keeps concurrent workers from deadlocking on the unique index. Every petition with a row
+    // awaiting confirmation in the batch joins the totals upsert (a row that moves nothing: its version stays), so
+    // this statement holds their totals rows, taken in the ledger's order, before the repeats move pending in the
+    // next one; a batch with none awaiting (every petition that does not ask for confirmation) pays nothing for it.
     private static readonly string Merge = $"""
         WITH stored AS (
             INSERT INTO signatures (signature_id, petition_id, dedup_key, name, country, postal_code, source, submitted_at,
@@ -129,7 +130,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
         ), moved AS (
             SELECT petition_id, country, submitted_at, awaiting FROM stored
             UNION ALL
-            SELECT petition_id, NULL, NULL, NULL FROM unnest(@petitions::uuid[]) AS held(petition_id)
+            SELECT DISTINCT petition_id, NULL::text, NULL::timestamptz, NULL::boolean FROM signature_staging WHERE awaiting
         ), {TotalsLedger.Add("moved")}
         SELECT count(*) FROM stored
         """;
@@ -138,7 +139,8 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
     // snapshot sees the rows the merge stored and the ones a concurrent first attempt of this batch committed while
     // the merge waited on them: a redelivered row is found by its id, never mistaken for a repeat. A repeat awaiting
     // confirmation goes to pending as a first signature would, so pending does not tell the two apart; its petition's
-    // totals row is already held (above), and it moves no country, so no lock is taken out of the ledger's order.
+    // totals row is already held (above: it is awaiting, so its petition was), and it moves no country, so no lock is
+    // taken out of the ledger's order.
     private static readonly string Repeats = $"""
         WITH repeats AS (
             INSERT INTO signature_duplicates (signature_id, petition_id, awaiting_confirmation)
@@ -159,7 +161,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
         var petitions = _petitions.ToArray();
         // One round trip: the merge, the repeats, the totals read back, the stored ids.
         await using var batch = new NpgsqlBatch(_connection, _transaction);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(Merge) { Parameters = { new NpgsqlParameter("petitions", petitions) } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Merge));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(Repeats));
         // Absolute totals for every petition in the batch, even one this attempt added nothing to, so a
         // redelivery after a crash between commit and publish still announces them.

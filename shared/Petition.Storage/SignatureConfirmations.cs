@@ -34,18 +34,9 @@ public sealed class SignatureConfirmations(NpgsqlDataSource dataSource)
         ArgumentNullException.ThrowIfNull(signatureIds);
         if (signatureIds.Count == 0) return new ConfirmationOutcome(0, []);
         // A strike-out or an erasure locks rows in its own scan order, so one may meet this in a deadlock that
-        // PostgreSQL breaks by aborting one side: retried here, as the admin side retries.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await ConfirmOnceAsync(signatureIds.ToArray(), cancellationToken);
-            }
-            catch (PostgresException e) when (PostgresErrors.IsConflict(e) && attempt < 3)
-            {
-                await Task.Delay(50 * attempt, cancellationToken);
-            }
-        }
+        // PostgreSQL breaks by aborting one side: retried, as the admin side is.
+        var ids = signatureIds.ToArray();
+        return await ConflictRetry.RunAsync(() => ConfirmOnceAsync(ids, cancellationToken), cancellationToken);
     }
 
     private async Task<ConfirmationOutcome> ConfirmOnceAsync(Guid[] signatureIds, CancellationToken cancellationToken)
