@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Petition.Testing;
 
 namespace Petition.ServiceDefaults.Tests;
 
@@ -10,7 +10,7 @@ public sealed class ManagementListenerTests
     [Fact]
     public async Task Health_and_metrics_answer_on_the_management_port_only_whatever_the_host_header_says()
     {
-        var (publicPort, managementPort) = (FreePort(), FreePort());
+        var (publicPort, managementPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         await using var app = await StartAsync($"--urls=http://127.0.0.1:{publicPort}", $"--{ManagementListener.UrlSetting}=http://127.0.0.1:{managementPort}");
         using var client = new HttpClient();
 
@@ -29,7 +29,7 @@ public sealed class ManagementListenerTests
     [Fact]
     public async Task The_guard_holds_where_routing_runs_after_it()
     {
-        var (publicPort, managementPort) = (FreePort(), FreePort());
+        var (publicPort, managementPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         var builder = WebApplication.CreateBuilder([$"--urls=http://127.0.0.1:{publicPort}", $"--{ManagementListener.UrlSetting}=http://127.0.0.1:{managementPort}"]);
         builder.AddServiceDefaults();
         await using var app = builder.Build();
@@ -47,7 +47,7 @@ public sealed class ManagementListenerTests
     [Fact]
     public async Task Without_a_management_url_they_answer_on_the_one_listener()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         await using var app = await StartAsync($"--urls=http://127.0.0.1:{port}", $"--{ManagementListener.UrlSetting}=");
         using var client = new HttpClient();
 
@@ -58,7 +58,7 @@ public sealed class ManagementListenerTests
     [Fact]
     public void A_management_url_on_a_public_port_is_refused_at_start()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var refused = Assert.Throws<InvalidOperationException>(() => Build($"--urls=http://0.0.0.0:{port}", $"--{ManagementListener.UrlSetting}=http://127.0.0.1:{port}"));
         Assert.Contains(ManagementListener.UrlSetting, refused.Message, StringComparison.Ordinal);
     }
@@ -79,12 +79,5 @@ public sealed class ManagementListenerTests
         app.MapDefaultEndpoints();
         app.MapGet("/hello", () => "public");
         return app;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

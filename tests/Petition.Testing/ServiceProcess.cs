@@ -49,7 +49,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
-        var url = listen ? new Uri($"http://127.0.0.1:{FreePort()}") : null;
+        var url = listen ? new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}") : null;
         start.Environment["ASPNETCORE_URLS"] = url?.ToString() ?? "http://127.0.0.1:0";
         start.Environment["Logging__LogLevel__Default"] = "Information";
         start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
@@ -57,9 +57,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         Uri? management = null;
         if (listen && string.IsNullOrEmpty(settings.GetValueOrDefault(ManagementListener.UrlSetting)))
         {
-            int port;
-            while ((port = FreePort()) == url!.Port) { } // two in a row may, rarely, be the same
-            management = new Uri($"http://127.0.0.1:{port}");
+            management = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}");
             start.Environment[Variable(ManagementListener.UrlSetting)] = management.ToString();
         }
         return new ServiceProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {project}."), url, management);
@@ -74,13 +72,6 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     private static string Variable(string setting) => setting.Replace(":", "__", StringComparison.Ordinal);
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Resident memory (MB) and the CPU time used so far (s), as the kernel counts them.</summary>
     public (double RssMb, double CpuSeconds) Usage()
