@@ -5,7 +5,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 data=${PETITION_DATA:-$repo/.data}
 
 "$repo/deploy/local/prometheus.sh" stop
-for name in intake counter worker; do
+for name in intake counter worker mailer; do
   pidfile=$data/run/$name.pid
   [ -s "$pidfile" ] || continue
   pid=$(cat "$pidfile")

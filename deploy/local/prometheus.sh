@@ -11,6 +11,7 @@ dir=$data/prometheus
 port=${PETITION_PROMETHEUS_PORT:-9090}
 intake_url=${PETITION_INTAKE_MANAGEMENT_URL:-http://127.0.0.1:5180}
 worker_url=${PETITION_WORKER_URL:-http://127.0.0.1:5081}
+mailer_url=${PETITION_MAILER_URL:-http://127.0.0.1:5083}
 counter_url=${PETITION_COUNTER_MANAGEMENT_URL:-http://127.0.0.1:5182}
 rabbit_metrics_port=$(( ${PETITION_AMQP_PORT:-5673} + 10019 )) # as servers.sh configures rabbitmq_prometheus
 
@@ -30,6 +31,8 @@ scrape_configs:
         labels: {service: intake}
       - targets: ['$(target "$worker_url")']
         labels: {service: worker}
+      - targets: ['$(target "$mailer_url")']
+        labels: {service: mailer}
       - targets: ['$(target "$counter_url")']
         labels: {service: counter}
   - job_name: rabbitmq

@@ -236,6 +236,8 @@ export ConnectionStrings__RabbitMq='amqp://petition:$PETITION_AMQP_PASSWORD@127.
 export Petition__AdminApiKey='$PETITION_ADMIN_KEY'
 export Petition__DedupSecret='$PETITION_DEDUP_SECRET'
 export Petition__ContactEmailKey='$PETITION_CONTACT_KEY'
+export Mail__SmtpHost='127.0.0.1'
+export Mail__SmtpPort='$smtp_port'
 ENV
 }
 

@@ -11,7 +11,8 @@ data=${PETITION_DATA:-$repo/.data}
 intake_url=${PETITION_INTAKE_URL:-http://127.0.0.1:5080}
 worker_url=${PETITION_WORKER_URL:-http://127.0.0.1:5081}
 counter_url=${PETITION_COUNTER_URL:-http://127.0.0.1:5082}
-# /health/* and /metrics answer only here (loopback); the worker has no public API, its one listener is private.
+mailer_url=${PETITION_MAILER_URL:-http://127.0.0.1:5083}
+# /health/* and /metrics answer only here (loopback); the worker and the mailer have no public API, their one listener is private.
 intake_management_url=${PETITION_INTAKE_MANAGEMENT_URL:-http://127.0.0.1:5180}
 counter_management_url=${PETITION_COUNTER_MANAGEMENT_URL:-http://127.0.0.1:5182}
 
@@ -32,7 +33,7 @@ fi
 
 running() { [ -s "$data/run/$1.pid" ] && kill -0 "$(cat "$data/run/$1.pid")" 2>/dev/null; }
 
-if ! running intake || ! running worker || ! running counter; then
+if ! running intake || ! running worker || ! running counter || ! running mailer; then
   echo "[up] building services (Release)"
   dotnet build Petition.sln -c Release -v q -nologo >"$data/logs/build.log" 2>&1 || { cat "$data/logs/build.log"; exit 1; }
 fi
@@ -47,10 +48,12 @@ start_service() { # start_service <name> <project> <url> [management url]
   echo "[up] started $name (pid $(cat "$data/run/$name.pid")), log: $data/logs/$name.log"
 }
 start_service worker Petition.Worker "$worker_url"
+# Its links open the intake's pages (/confirm, /withdraw): at the intake's public address.
+Mail__LinkBase=${Mail__LinkBase:-$intake_url} start_service mailer Petition.Mailer "$mailer_url"
 start_service intake Petition.Intake "$intake_url" "$intake_management_url"
 start_service counter Petition.Counter "$counter_url" "$counter_management_url"
 
-for name_url in "intake $intake_management_url" "worker $worker_url" "counter $counter_management_url"; do
+for name_url in "intake $intake_management_url" "worker $worker_url" "mailer $mailer_url" "counter $counter_management_url"; do
   set -- $name_url
   for _ in $(seq 1 120); do
     curl -fs "$2/health/ready" >/dev/null 2>&1 && break
@@ -67,12 +70,13 @@ cat <<DONE
 Petition is up.
   Intake API   $intake_url        (POST /api/petitions/{id}/signatures, GET /api/petitions)
   Worker       $worker_url/health/ready   (loopback; no public API)
+  Mailer       $mailer_url/health/ready   (loopback; sends signers' mails through Postfix on 127.0.0.1:${PETITION_SMTP_PORT:-2525}; they land in $data/postfix/mail/inbox/new/)
   Counter      $counter_url       (GET /api/petitions/{id}/count, /count/stream; widget: $counter_url/widget.js; demo: $counter_url/demo.html)
   Management   $intake_management_url/health/ready, $counter_management_url/metrics, …   (loopback only; the public ports answer 404)
   Prometheus   $(deploy/local/prometheus.sh url)   (scrapes every /metrics and RabbitMQ's queue metrics)
   Dashboard    $( [ "${PETITION_DASHBOARD:-on}" != off ] && echo "$(deploy/local/dashboard.sh url)   (traces, metrics and logs; services export to ${OTEL_EXPORTER_OTLP_ENDPOINT:-nowhere})" || echo "off")
   Admin key    PETITION_ADMIN_KEY in $data/secrets.env (send it as the X-Api-Key header)
-  Servers      PostgreSQL 127.0.0.1:${PETITION_PG_PORT:-5433}, Redis 127.0.0.1:${PETITION_REDIS_PORT:-6380}, RabbitMQ 127.0.0.1:${PETITION_AMQP_PORT:-5673}
+  Servers      PostgreSQL 127.0.0.1:${PETITION_PG_PORT:-5433}, Redis 127.0.0.1:${PETITION_REDIS_PORT:-6380}, RabbitMQ 127.0.0.1:${PETITION_AMQP_PORT:-5673}, Postfix 127.0.0.1:${PETITION_SMTP_PORT:-2525}
   Logs         $data/logs/
 Stop everything with deploy/local/down.sh
 DONE

@@ -77,5 +77,5 @@ internal static class Extensions
     /// <summary>Campaign pages on other domains post their visitors' signatures straight from the browser.</summary>
     private static void AddCampaignSites(this IHostApplicationBuilder builder) =>
         builder.Services.AddCors(cors => cors.AddPolicy(Apis.SignaturesApi.CorsPolicy, policy => policy.AllowAnyOrigin()
-            .WithHeaders("Content-Type", Apis.SignaturesApi.WithdrawalTokenHeader).WithMethods("GET", "POST", "DELETE").WithExposedHeaders("Retry-After")));
+            .WithHeaders("Content-Type", Apis.SignaturesApi.WithdrawalTokenHeader, Apis.SignaturesApi.ConfirmationTokenHeader).WithMethods("GET", "POST", "DELETE").WithExposedHeaders("Retry-After")));
 }

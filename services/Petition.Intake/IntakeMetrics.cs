@@ -16,6 +16,9 @@ internal static class IntakeMetrics
     private static readonly Counter<long> StatusLookupsRefused = PetitionTelemetry.Meter.CreateCounter<long>(
         "petition.status_lookups.refused", "{lookup}", "Signature-status lookups not run, by reason.");
 
+    private static readonly Counter<long> Confirmations = PetitionTelemetry.Meter.CreateCounter<long>(
+        "petition.confirmations", "{confirmation}", "Signers' confirmations (the mailed link's button), by outcome.");
+
     private static readonly Histogram<double> ConfirmDuration = PetitionTelemetry.Meter.CreateHistogram<double>(
         "petition.publish.confirm.duration", "s", "From sending a message of signatures to the broker's confirm.");
 
@@ -31,6 +34,9 @@ internal static class IntakeMetrics
 
     /// <summary>reason: never_issued, rate_limited, busy.</summary>
     public static void RecordStatusLookupRefused(string reason) => StatusLookupsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>outcome: accepted, forged, expired, broker_unavailable.</summary>
+    public static void RecordConfirmation(string outcome) => Confirmations.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public static void RecordSent(int signatures, TimeSpan confirmedAfter)
     {

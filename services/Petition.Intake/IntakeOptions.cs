@@ -9,6 +9,9 @@ public sealed class IntakeOptions
     /// <summary>The secret the emails of signers who agreed to be contacted are encrypted with (AES-GCM, key by HKDF).</summary>
     public string ContactEmailKey { get; set; } = string.Empty;
 
+    /// <summary>How long a signer has to confirm by the mailed link; past it the signature expires and is purged (the worker's Retention:ConfirmationLifetime must agree).</summary>
+    public TimeSpan ConfirmationLifetime { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Most rows one bulk import may hold.</summary>
     public int MaxImportRows { get; set; } = 10_000;
 }

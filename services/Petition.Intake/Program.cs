@@ -21,6 +21,7 @@ app.MapDefaultEndpoints();
 app.MapSignaturesApi();
 app.MapPetitionsApi();
 app.MapAdminApi();
+app.MapSignerPages();
 
 app.RunUntilStopped();
 

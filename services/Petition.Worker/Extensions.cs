@@ -2,6 +2,7 @@ using MassTransit;
 using Petition.Messaging;
 using Petition.ServiceDefaults;
 using Petition.Storage;
+using Petition.Worker.Confirming;
 using Petition.Worker.Dedup;
 using Petition.Worker.Faults;
 using Petition.Worker.Retention;
@@ -22,7 +23,8 @@ internal static class Extensions
             .ValidateOnStart();
         builder.AddPetitionStorage();
         services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection("Retention"))
-            .Validate(o => o.AnonymiseAfterDays >= 0 && o.Interval > TimeSpan.Zero, "Retention: AnonymiseAfterDays must not be negative, Interval must be positive.")
+            .Validate(o => o.AnonymiseAfterDays >= 0 && o.Interval > TimeSpan.Zero && o.ConfirmationLifetime > TimeSpan.Zero,
+                "Retention: AnonymiseAfterDays must not be negative, Interval and ConfirmationLifetime must be positive.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddHostedService<RetentionJob>();
@@ -37,6 +39,7 @@ internal static class Extensions
         {
             bus.AddConsumer<StoreSignaturesConsumer, StoreSignaturesConsumerDefinition>();
             bus.AddConsumer<ForgetSignersConsumer, ForgetSignersConsumerDefinition>();
+            bus.AddConsumer<ConfirmSignaturesConsumer, ConfirmSignaturesConsumerDefinition>();
         });
     }
 }

@@ -23,6 +23,19 @@ internal static class WorkerMetrics
     private static readonly Histogram<double> Lag = PetitionTelemetry.Meter.CreateHistogram<double>(
         "petition.signatures.lag", "s", "From a signature's acceptance (202) to its commit (counted).");
 
+    private static readonly Counter<long> Confirmed = PetitionTelemetry.Meter.CreateCounter<long>(
+        "petition.signatures.confirmed", "{signature}", "Signatures that started counting when their signer confirmed.");
+
+    private static readonly Counter<long> MailsRequested = PetitionTelemetry.Meter.CreateCounter<long>(
+        "petition.mails.requested", "{mail}", "Signer mails sent to the mail queue, by kind.");
+
+    public static void RecordConfirmed(int confirmed) => Confirmed.Add(confirmed);
+
+    public static void RecordMailsRequested(IReadOnlyList<SendSignerMail> mails)
+    {
+        foreach (var mail in mails) MailsRequested.Add(1, new KeyValuePair<string, object?>("kind", mail.Kind == SignerMailKind.Confirm ? "confirm" : "already_signed"));
+    }
+
     public static void RecordBatch(IReadOnlyList<AcceptedSignature> signatures, int stored, int duplicates, TimeSpan commitDuration, DateTimeOffset committedAt)
     {
         Stored.Add(stored);

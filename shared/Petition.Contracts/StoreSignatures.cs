@@ -58,6 +58,13 @@ public sealed record AcceptedSignature
     /// </summary>
     public bool AwaitingConfirmation { get; init; }
 
+    /// <summary>
+    /// The signer's email sealed for the mailer alone (AES-GCM under a key the worker does not hold, bound to this
+    /// signature's id), present only when a mail is due: the signature awaits confirmation. The worker passes it on
+    /// in <see cref="SendSignerMail"/> after the commit and never stores it.
+    /// </summary>
+    public byte[]? MailTo { get; init; }
+
     /// <summary>W3C traceparent of the request that submitted it when that request is traced, so a batch can link back to it.</summary>
     public string? TraceParent { get; init; }
 }

@@ -8,6 +8,12 @@ public sealed class MessagingOptions
     /// <summary>The queue of <see cref="StoreSignatures"/> commands; tests give each run its own.</summary>
     public string SignatureQueue { get; set; } = QueueNames.StoreSignatures;
 
+    /// <summary>The queue of <see cref="SendSignerMail"/> commands (worker to mailer); tests give each system its own.</summary>
+    public string MailQueue { get; set; } = QueueNames.SendSignerMail;
+
+    /// <summary>The queue of <see cref="ConfirmSignatures"/> commands (intake to worker); tests give each system its own.</summary>
+    public string ConfirmationQueue { get; set; } = QueueNames.ConfirmSignatures;
+
     /// <summary>How long a send may wait for the broker's confirm before the caller is told 503.</summary>
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

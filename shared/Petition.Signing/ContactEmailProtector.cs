@@ -18,7 +18,17 @@ public sealed class ContactEmailProtector
     private readonly byte[] _key;
 
     /// <summary>Creates a protector; the secret must be at least 16 bytes of UTF-8.</summary>
-    public ContactEmailProtector(string secret) => _key = PurposeKey.Derive(secret, "petition contact email v1", nameof(secret));
+    public ContactEmailProtector(string secret) : this(secret, "petition contact email v1")
+    {
+    }
+
+    private ContactEmailProtector(string secret, string purpose) => _key = PurposeKey.Derive(secret, purpose, nameof(secret));
+
+    /// <summary>
+    /// The seal of a signer's email on its way from the intake to the mailer (<c>AcceptedSignature.MailTo</c>), keyed
+    /// from the dedup secret under a purpose of its own: the worker, which passes it on, holds neither.
+    /// </summary>
+    public static ContactEmailProtector ForMail(string dedupSecret) => new(dedupSecret, "petition signer mail v1");
 
     /// <summary>The sealed email of one signature.</summary>
     public byte[] Protect(string email, Guid signatureId)

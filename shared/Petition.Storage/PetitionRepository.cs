@@ -6,10 +6,37 @@ namespace Petition.Storage;
 /// <summary>A petition as stored.</summary>
 public sealed record PetitionRecord(
     Guid PetitionId, string Title, string Description, long Target,
-    DateTimeOffset? ClosesAt, DateTimeOffset? ClosedAt, DateTimeOffset CreatedAt)
+    DateTimeOffset? ClosesAt, DateTimeOffset? ClosedAt, DateTimeOffset CreatedAt,
+    string Confirmation = PetitionConfirmation.None, string Language = PetitionLanguages.Default)
 {
+    /// <summary>Its online signers confirm by email before they count.</summary>
+    public bool AsksForEmailConfirmation => Confirmation == PetitionConfirmation.Email;
+
     /// <summary>Closed by an admin, or past its closing time.</summary>
     public bool IsClosedAt(DateTimeOffset now) => ClosedAt is not null || (ClosesAt is not null && ClosesAt <= now);
+}
+
+/// <summary>How a petition's online signers are verified (<c>petitions.confirmation</c>).</summary>
+public static class PetitionConfirmation
+{
+    /// <summary>By a link mailed to them; the default for a new petition.</summary>
+    public const string Email = "email";
+
+    /// <summary>By the campaign's own site: they count at once.</summary>
+    public const string None = "none";
+
+    /// <summary>Whether <paramref name="value"/> names a policy.</summary>
+    public static bool IsKnown(string? value) => value is Email or None;
+}
+
+/// <summary>The languages a petition's mails and pages are written in (<c>petitions.language</c>).</summary>
+public static class PetitionLanguages
+{
+    /// <summary>English, unless the petition says otherwise.</summary>
+    public const string Default = "en";
+
+    /// <summary>Every language there are mails and pages for.</summary>
+    public static readonly IReadOnlyList<string> All = ["en", "ko"];
 }
 
 /// <summary>Petitions in PostgreSQL. Every change is announced on <see cref="ChangeChannel"/>.</summary>
@@ -20,7 +47,7 @@ public sealed class PetitionRepository(NpgsqlDataSource dataSource)
 
     private const string Columns = """
         petition_id AS PetitionId, title, description, target, closes_at AS ClosesAt,
-        closed_at AS ClosedAt, created_at AS CreatedAt
+        closed_at AS ClosedAt, created_at AS CreatedAt, confirmation, language
         """;
 
     /// <summary>All petitions, newest first.</summary>
@@ -41,15 +68,16 @@ public sealed class PetitionRepository(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Creates a petition with zero totals and announces it.</summary>
-    public async Task<PetitionRecord> CreateAsync(string title, string description, long target, DateTimeOffset? closesAt, CancellationToken cancellationToken)
+    public async Task<PetitionRecord> CreateAsync(
+        string title, string description, long target, DateTimeOffset? closesAt, string confirmation, string language, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var petition = await connection.QuerySingleAsync<PetitionRecord>(new CommandDefinition($"""
-            INSERT INTO petitions (petition_id, title, description, target, closes_at)
-            VALUES (@id, @title, @description, @target, @closesAt)
+            INSERT INTO petitions (petition_id, title, description, target, closes_at, confirmation, language)
+            VALUES (@id, @title, @description, @target, @closesAt, @confirmation, @language)
             RETURNING {Columns}
-            """, new { id = Guid.CreateVersion7(), title, description, target, closesAt }, transaction, cancellationToken: cancellationToken));
+            """, new { id = Guid.CreateVersion7(), title, description, target, closesAt, confirmation, language }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO petition_totals (petition_id) VALUES (@id); SELECT pg_notify(@channel, @id::text)",
             new { id = petition.PetitionId, channel = ChangeChannel }, transaction, cancellationToken: cancellationToken));

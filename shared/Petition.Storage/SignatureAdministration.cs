@@ -111,6 +111,44 @@ public sealed class SignatureAdministration(NpgsqlDataSource dataSource)
                 RETURNING s.petition_id, s.country, s.invalidated_by IS NULL AS live, s.awaiting_confirmation AS awaiting, s.signature_id, s.dedup_key
                 """, p => p.AddWithValue("key", dedupKey), removes: true, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// Purges up to <paramref name="limit"/> signatures still awaiting confirmation that were submitted before
+    /// <paramref name="before"/> (their link has expired), freeing their signers, and the repeats awaiting recorded
+    /// before it; both leave pending. Not audited: the lifetime acted. Tombstoned like a withdrawal, so a late
+    /// redelivery does not bring one back.
+    /// </summary>
+    public Task<AdministrationOutcome> ExpireUnconfirmedAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+        InTransactionAsync(null, "expiry", null, null, async (connection, transaction, _) =>
+        {
+            // SKIP LOCKED: a row a confirmation holds right now is either confirmed (and stays) or taken next run.
+            var expired = await StopCountingAsync(connection, transaction, """
+                DELETE FROM signatures WHERE signature_id IN (
+                    SELECT signature_id FROM signatures WHERE awaiting_confirmation AND submitted_at < @before
+                    ORDER BY signature_id LIMIT @limit FOR UPDATE SKIP LOCKED)
+                RETURNING petition_id, country, invalidated_by IS NULL AS live, awaiting_confirmation AS awaiting, signature_id, dedup_key
+                """, p => { p.AddWithValue("before", before); p.AddWithValue("limit", limit); }, removes: true, cancellationToken);
+            await using var repeats = new NpgsqlCommand($$"""
+                WITH removed AS (
+                    DELETE FROM signature_duplicates WHERE signature_id IN (
+                        SELECT signature_id FROM signature_duplicates WHERE awaiting_confirmation AND recorded_at < @before
+                        ORDER BY signature_id LIMIT @limit FOR UPDATE SKIP LOCKED)
+                    RETURNING petition_id, NULL::text AS country, true AS awaiting, signature_id
+                ),
+                {{TotalsLedger.Subtract("removed")}},
+                tombstones AS (INSERT INTO signature_removals (signature_id) SELECT signature_id FROM removed ON CONFLICT DO NOTHING)
+                SELECT (SELECT count(*) FROM removed), (SELECT coalesce(array_agg(DISTINCT petition_id), '{}') FROM removed)
+                """, connection, transaction);
+            repeats.Parameters.AddWithValue("before", before);
+            repeats.Parameters.AddWithValue("limit", limit);
+            await using var reader = await repeats.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return expired with
+            {
+                Changed = expired.Changed + reader.GetInt64(0),
+                Petitions = [.. expired.Petitions.Union(reader.GetFieldValue<Guid[]>(1))],
+            };
+        }, cancellationToken);
+
     /// <summary>A petition's signatures, oldest first, streamed; valid means counted (not struck out, confirmed); contact emails (encrypted) only for consenting, counted signers.</summary>
     public async IAsyncEnumerable<ExportedSignature> ExportAsync(Guid petitionId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -7,9 +7,15 @@ namespace Petition.Storage;
 
 /// <summary>
 /// What one committed batch did: how many rows this attempt inserted and recorded as duplicates, which of
-/// the batch's signatures are stored (by this attempt or an earlier one), and the petitions' new totals.
+/// the batch's signatures are stored (by this attempt or an earlier one), the petitions' new totals, and, for each
+/// signature awaiting confirmation that repeats a stored one, that one (its signer's mail is about it).
 /// </summary>
-public sealed record BatchOutcome(int Stored, int Duplicates, IReadOnlySet<Guid> StoredSignatureIds, IReadOnlyList<PetitionTotals> Totals);
+public sealed record BatchOutcome(
+    int Stored, int Duplicates, IReadOnlySet<Guid> StoredSignatureIds, IReadOnlyList<PetitionTotals> Totals,
+    IReadOnlyDictionary<Guid, RepeatedSignature> Repeated);
+
+/// <summary>The stored signature of the same signer that a repeat repeats, and whether it still awaits confirmation.</summary>
+public sealed record RepeatedSignature(Guid SignatureId, bool Awaiting);
 
 /// <summary>Starts the one-transaction write of a batch of signatures.</summary>
 public sealed class SignatureBatchWriter(NpgsqlDataSource dataSource)
@@ -159,7 +165,7 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
     public async Task<BatchOutcome> CommitAsync(CancellationToken cancellationToken)
     {
         var petitions = _petitions.ToArray();
-        // One round trip: the merge, the repeats, the totals read back, the stored ids.
+        // One round trip: the merge, the repeats, the totals read back, the stored ids, what the repeats repeat.
         await using var batch = new NpgsqlBatch(_connection, _transaction);
         batch.BatchCommands.Add(new NpgsqlBatchCommand(Merge));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(Repeats));
@@ -170,13 +176,20 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             SELECT s.signature_id FROM signature_staging s
             WHERE EXISTS (SELECT 1 FROM signatures x WHERE x.signature_id = s.signature_id)
             """));
+        // The signer of a repeat awaiting confirmation is mailed about the signature that holds their place.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            SELECT s.signature_id, x.signature_id, x.awaiting_confirmation FROM signature_staging s
+            JOIN signatures x ON x.petition_id = s.petition_id AND x.dedup_key = s.dedup_key AND x.signature_id <> s.signature_id
+            WHERE s.awaiting AND NOT EXISTS (SELECT 1 FROM signature_removals r WHERE r.signature_id = s.signature_id)
+            """));
 
         int stored, duplicates;
         IReadOnlyList<PetitionTotals> totals;
         var storedIds = new HashSet<Guid>();
+        var repeated = new Dictionary<Guid, RepeatedSignature>();
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            // Result sets: the merge's count, the repeats' count, the two of the totals, the stored ids.
+            // Result sets: the merge's count, the repeats' count, the two of the totals, the stored ids, the repeated ones.
             await reader.ReadAsync(cancellationToken);
             stored = (int)reader.GetInt64(0);
             await reader.NextResultAsync(cancellationToken);
@@ -186,10 +199,12 @@ public sealed class SignatureBatchWrite : IAsyncDisposable
             totals = await TotalsLedger.ReadBackAsync(reader, cancellationToken);
             await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) storedIds.Add(reader.GetGuid(0));
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) repeated[reader.GetGuid(0)] = new RepeatedSignature(reader.GetGuid(1), reader.GetBoolean(2));
         }
 
         await _transaction.CommitAsync(cancellationToken);
-        return new BatchOutcome(stored, duplicates, storedIds, totals);
+        return new BatchOutcome(stored, duplicates, storedIds, totals, repeated);
     }
 
     /// <summary>Rolls back anything not committed and returns the connection to the pool.</summary>

@@ -58,4 +58,13 @@ public sealed class SignatureConfirmations(NpgsqlDataSource dataSource)
         await transaction.CommitAsync(cancellationToken);
         return new ConfirmationOutcome((int)confirmed, totals);
     }
+
+    /// <summary>The relay refused the signer's address for good: the signature cannot be confirmed (it expires as any unconfirmed one).</summary>
+    public async Task MarkUndeliverableAsync(Guid signatureId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE signatures SET mail_undeliverable_at = coalesce(mail_undeliverable_at, now()) WHERE signature_id = @id AND awaiting_confirmation");
+        command.Parameters.AddWithValue("id", signatureId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }

@@ -139,7 +139,7 @@ public sealed class CounterTests(SystemWithCounter system) : IClassFixture<Syste
         await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true);
         var queue = (await channel.QueueDeclareAsync(exclusive: true)).QueueName;
         await channel.QueueBindAsync(queue, exchange, "");
-        var response = await system.Admin.PostAsJsonAsync("/api/petitions", new { title = "Small", description = "", target = 25 });
+        var response = await system.Admin.PostAsJsonAsync("/api/petitions", new { title = "Small", description = "", target = 25, confirmation = "none" });
         var petition = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 
         foreach (var batch in Enumerable.Range(0, 30).Chunk(5))

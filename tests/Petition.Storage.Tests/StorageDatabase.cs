@@ -33,5 +33,5 @@ public sealed class StorageDatabase : IAsyncLifetime
 
     public async Task DisposeAsync() => await _services.DisposeAsync();
 
-    public async Task<Guid> NewPetitionAsync() => (await Petitions.CreateAsync("Test petition", "For a test.", 1_000, null, CancellationToken.None)).PetitionId;
+    public async Task<Guid> NewPetitionAsync() => (await Petitions.CreateAsync("Test petition", "For a test.", 1_000, null, PetitionConfirmation.None, PetitionLanguages.Default, CancellationToken.None)).PetitionId;
 }

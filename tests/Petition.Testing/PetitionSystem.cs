@@ -42,6 +42,11 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
 
     public string Queue { get; } = $"store-signatures-test-{Guid.NewGuid():N}";
 
+    /// <summary>This system's queues of signer mails and of confirmations, its own as <see cref="Queue"/> is.</summary>
+    public string MailQueue => Queue.Replace("store-signatures", "send-signer-mail", StringComparison.Ordinal);
+
+    public string ConfirmationQueue => Queue.Replace("store-signatures", "confirm-signatures", StringComparison.Ordinal);
+
     public IntakeFactory Intake { get; private set; } = null!;
 
     public HttpClient Client { get; private set; } = null!;
@@ -57,6 +62,8 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
             {
                 ["ConnectionStrings:Postgres"] = TestServers.PostgresDatabase(Database),
                 ["Messaging:SignatureQueue"] = Queue,
+                ["Messaging:MailQueue"] = MailQueue,
+                ["Messaging:ConfirmationQueue"] = ConfirmationQueue,
                 // The tests sign as thousands of people from one address; RateLimitTests turn the limits on.
                 ["RateLimits:Enabled"] = "false",
                 // In process, every endpoint on the one listener; a process started to listen gets a management port.
@@ -96,6 +103,9 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
     /// <summary>Starts an intake as a process of its own on its own port, for clients that need a real socket (load tests).</summary>
     public ServiceProcess StartIntake(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Intake", overrides, listen: true);
 
+    /// <summary>Starts a mailer on this system's mail queue, sending through the tests' Postfix; its links point at <c>Mail:LinkBase</c>.</summary>
+    public ServiceProcess StartMailer(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Mailer", overrides, listen: true);
+
     /// <summary>Starts a counter on its own port; wait for it with <see cref="ServiceProcess.WaitUntilReadyAsync"/>.</summary>
     public ServiceProcess StartCounter(IReadOnlyDictionary<string, string>? overrides = null) => Start("Petition.Counter", overrides, listen: true);
 
@@ -108,9 +118,13 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
         return process;
     }
 
-    public async Task<Guid> CreatePetitionAsync(DateTimeOffset? closesAt = null)
+    /// <summary>
+    /// A petition of its own for a test. Its signers count at once ("none") unless <paramref name="confirmation"/> is
+    /// "email": most tests are about the pipeline, and the confirmation tests ask for it.
+    /// </summary>
+    public async Task<Guid> CreatePetitionAsync(DateTimeOffset? closesAt = null, string confirmation = "none", string language = "en", string title = "Test petition")
     {
-        var response = await Admin.PostAsJsonAsync("/api/petitions", new { title = "Test petition", description = "For a test.", target = 1000, closesAt });
+        var response = await Admin.PostAsJsonAsync("/api/petitions", new { title, description = "For a test.", target = 1000, closesAt, confirmation, language });
         response.EnsureSuccessStatusCode();
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return body.RootElement.GetProperty("id").GetGuid();

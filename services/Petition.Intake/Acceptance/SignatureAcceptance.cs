@@ -39,17 +39,20 @@ internal sealed class SignatureAcceptance(PetitionCatalog catalog, AccessLists a
     /// <summary>
     /// The signature as it is sent on, or, when a block refuses the signer, why (for the answer's detail).
     /// <paramref name="address"/> is null for paper signatures: their email and its domain can still be blocked.
+    /// An online signature of a petition that asks for email confirmation awaits it, unless a partner key allowed to
+    /// vouch for its signers sent it (<paramref name="vouched"/>); paper signatures were verified by the campaign office.
     /// </summary>
-    public (AcceptedSignature? Signature, string? Refusal) Accept(ValidSignature valid, Guid petitionId, SignatureSource source, IPAddress? address)
+    public (AcceptedSignature? Signature, string? Refusal) Accept(ValidSignature valid, Guid petitionId, SignatureSource source, IPAddress? address, bool vouched = false)
     {
-        var signature = Mint(valid, petitionId, source, address);
+        var awaiting = source == SignatureSource.Online && !vouched && catalog.Find(petitionId) is { AsksForEmailConfirmation: true };
+        var signature = Mint(valid, petitionId, source, address, awaiting);
         return access.Refusal(address, signature.EmailDomain!, signature.DedupKey) is { } blocked ? (null, blocked) : (signature, null);
     }
 
     /// <summary>The token that lets the signer alone withdraw the signature; never stored.</summary>
     public string WithdrawalTokenFor(AcceptedSignature signature) => keys.Withdrawal.For(signature.SignatureId);
 
-    private AcceptedSignature Mint(ValidSignature valid, Guid petitionId, SignatureSource source, IPAddress? address)
+    private AcceptedSignature Mint(ValidSignature valid, Guid petitionId, SignatureSource source, IPAddress? address, bool awaiting)
     {
         var signatureId = Guid.CreateVersion7();
         return new AcceptedSignature
@@ -66,6 +69,9 @@ internal sealed class SignatureAcceptance(PetitionCatalog catalog, AccessLists a
             PostalCode = valid.PostalCode,
             Source = source,
             SubmittedAt = clock.GetUtcNow(),
+            AwaitingConfirmation = awaiting,
+            // The address the mail goes to, as typed (trimmed): sealed for the mailer, never stored.
+            MailTo = awaiting ? keys.Mail.Protect(valid.Email.Trim(), signatureId) : null,
             // Only a traced request's: an untraced one (most, when traces are sampled) would add its id to every
             // signature's message and a link to every batch span, for nothing (measured: a third more CPU).
             TraceParent = Activity.Current is { Recorded: true } request ? request.Id : null,

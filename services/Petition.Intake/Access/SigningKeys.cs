@@ -12,6 +12,12 @@ internal sealed class SigningKeys(IOptions<IntakeOptions> options)
     /// <summary>Encrypts a consenting signer's email, and decrypts it for the contacts export.</summary>
     public ContactEmailProtector Contact { get; } = new(options.Value.ContactEmailKey);
 
+    /// <summary>Seals a signer's email for the mailer (<c>AcceptedSignature.MailTo</c>).</summary>
+    public ContactEmailProtector Mail { get; } = ContactEmailProtector.ForMail(options.Value.DedupSecret);
+
+    /// <summary>Confirmation tokens (the mailed link), keyed from the dedup secret; they live as long as the option says.</summary>
+    public ConfirmationTokens Confirmation { get; } = new(options.Value.DedupSecret, options.Value.ConfirmationLifetime);
+
     /// <summary>Withdrawal tokens, keyed from the dedup secret.</summary>
     public WithdrawalTokens Withdrawal { get; } = new(options.Value.DedupSecret);
 }

@@ -13,11 +13,11 @@ internal static class PetitionsApi
 {
     private const long MaxPetitionBytes = 64 * 1024;
 
-    public sealed record CreatePetition(string? Title, string? Description, long? Target, DateTimeOffset? ClosesAt);
+    public sealed record CreatePetition(string? Title, string? Description, long? Target, DateTimeOffset? ClosesAt, string? Confirmation, string? Language);
 
     public sealed record PetitionView(
         Guid Id, string Title, string Description, long Target, DateTimeOffset? ClosesAt,
-        DateTimeOffset? ClosedAt, string Status, DateTimeOffset CreatedAt);
+        DateTimeOffset? ClosedAt, string Status, DateTimeOffset CreatedAt, string Confirmation, string Language);
 
     public static IEndpointRouteBuilder MapPetitionsApi(this IEndpointRouteBuilder app)
     {
@@ -54,9 +54,13 @@ internal static class PetitionsApi
         else if (!PlainText.Is(description, allowLineBreaks: true)) errors.Add("description", "Description must not contain control characters.");
         if (body.Target is not (> 0 and <= 10_000_000_000)) errors.Add("target", "Target is required: a whole number from 1 to 10,000,000,000.");
         if (body.ClosesAt is { } closesAt && closesAt <= clock.GetUtcNow()) errors.Add("closesAt", "closesAt must be in the future.");
+        var confirmation = body.Confirmation ?? PetitionConfirmation.Email;
+        if (!PetitionConfirmation.IsKnown(confirmation)) errors.Add("confirmation", "confirmation is \"email\" (the default: signers confirm by a mailed link) or \"none\" (the campaign's site verified them).");
+        var language = body.Language ?? PetitionLanguages.Default;
+        if (!PetitionLanguages.All.Contains(language)) errors.Add("language", $"language is one of {string.Join(", ", PetitionLanguages.All)} (the default: {PetitionLanguages.Default}).");
         if (!errors.IsEmpty) return errors.ToProblem();
 
-        var petition = await repository.CreateAsync(title!, description, body.Target!.Value, body.ClosesAt, cancellationToken);
+        var petition = await repository.CreateAsync(title!, description, body.Target!.Value, body.ClosesAt, confirmation, language, cancellationToken);
         catalog.Put(petition);
         return TypedResults.Created($"/api/petitions/{petition.PetitionId}", View(petition, clock));
     }
@@ -72,5 +76,5 @@ internal static class PetitionsApi
 
     private static PetitionView View(PetitionRecord p, TimeProvider clock) => new(
         p.PetitionId, p.Title, p.Description, p.Target, p.ClosesAt, p.ClosedAt,
-        p.IsClosedAt(clock.GetUtcNow()) ? "closed" : "open", p.CreatedAt);
+        p.IsClosedAt(clock.GetUtcNow()) ? "closed" : "open", p.CreatedAt, p.Confirmation, p.Language);
 }

@@ -7,8 +7,12 @@ using Petition.Storage;
 
 namespace Petition.Intake.Apis;
 
-/// <summary>The withdrawal token is the signer's alone: sent back to withdraw (DELETE), never stored.</summary>
-internal sealed record SignatureAccepted(Guid SignatureId, string Status, string StatusUrl, string WithdrawalToken);
+/// <summary>
+/// The withdrawal token is the signer's alone: sent back to withdraw (DELETE), never stored. Confirmation is
+/// "email" when the signature counts once its signer follows the mailed link (the page says "check your inbox"),
+/// "none" when it counts as it is: the petition's policy, the same for a new signer and a repeat.
+/// </summary>
+internal sealed record SignatureAccepted(Guid SignatureId, string Status, string StatusUrl, string WithdrawalToken, string Confirmation);
 
 internal sealed record RejectedRow(int Row, int? Line, IReadOnlyDictionary<string, string[]> Errors);
 

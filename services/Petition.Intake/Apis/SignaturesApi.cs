@@ -23,6 +23,7 @@ internal static partial class SignaturesApi
         api.MapPost("/petitions/{petitionId:guid}/signatures/batch", ImportAsync).RequireAdmin();
         api.MapGet("/signatures/{signatureId:guid}", GetStatusAsync).RequireCors(CorsPolicy);
         api.MapDelete("/signatures/{signatureId:guid}", WithdrawAsync).RequireCors(CorsPolicy);
+        api.MapPost("/signatures/{signatureId:guid}/confirmation", ConfirmAsync).RequireCors(CorsPolicy);
         return app;
     }
 
@@ -64,7 +65,8 @@ internal static partial class SignaturesApi
 
         IntakeMetrics.RecordAccepted(SignatureSource.Online, 1);
         var statusUrl = $"/api/signatures/{signature.SignatureId}";
-        return TypedResults.Accepted(statusUrl, new SignatureAccepted(signature.SignatureId, "pending", statusUrl, services.Acceptance.WithdrawalTokenFor(signature)));
+        return TypedResults.Accepted(statusUrl, new SignatureAccepted(signature.SignatureId, "pending", statusUrl,
+            services.Acceptance.WithdrawalTokenFor(signature), signature.AwaitingConfirmation ? "email" : "none"));
     }
 
     private static ProblemHttpResult Overloaded(HttpContext http, TimeSpan retryAfter)

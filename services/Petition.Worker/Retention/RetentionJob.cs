@@ -1,3 +1,4 @@
+using MassTransit;
 using Microsoft.Extensions.Options;
 using Petition.Storage;
 using Petition.Worker.Dedup;
@@ -12,6 +13,9 @@ public sealed class RetentionOptions
 
     /// <summary>How often the job looks for petitions that are due.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a signature may await its signer's confirmation before it is purged (the intake's Petition:ConfirmationLifetime, which its links live).</summary>
+    public TimeSpan ConfirmationLifetime { get; set; } = TimeSpan.FromDays(7);
 }
 
 /// <summary>
@@ -20,8 +24,11 @@ public sealed class RetentionOptions
 /// addresses (see <see cref="SignatureRetention"/>). Every worker runs it; the work is idempotent.
 /// </summary>
 public sealed partial class RetentionJob(
-    SignatureRetention retention, IDedupCache cache, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionJob> logger) : BackgroundService
+    SignatureRetention retention, SignatureAdministration administration, IDedupCache cache, IBus bus,
+    IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionJob> logger) : BackgroundService
 {
+    private const int ExpiredPerStep = 5_000;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.Interval, clock);
@@ -29,6 +36,7 @@ public sealed partial class RetentionJob(
         {
             try
             {
+                await ExpireUnconfirmedAsync(stoppingToken);
                 var before = clock.GetUtcNow() - TimeSpan.FromDays(options.Value.AnonymiseAfterDays);
                 foreach (var petition in await retention.DueAsync(before, stoppingToken))
                 {
@@ -48,6 +56,27 @@ public sealed partial class RetentionJob(
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    // Signatures never confirmed, past their link's life: purged in steps (each its own short transaction), their
+    // signers freed in the dedup cache, and the lower pending published for the counters.
+    private async Task ExpireUnconfirmedAsync(CancellationToken stoppingToken)
+    {
+        var before = clock.GetUtcNow() - options.Value.ConfirmationLifetime;
+        long expired = 0;
+        for (var step = ExpiredPerStep; step > 0;)
+        {
+            var outcome = await administration.ExpireUnconfirmedAsync(before, ExpiredPerStep, stoppingToken);
+            expired += outcome.Affected;
+            step = (int)outcome.Affected;
+            if (outcome.Removed.Count > 0) await cache.ForgetAsync([.. outcome.Removed.Select(r => (r.PetitionId, r.DedupKey))]);
+            await Task.WhenAll(outcome.Totals.Select(t => bus.Publish(t.ToChangedEvent(), stoppingToken)));
+        }
+
+        if (expired > 0) LogExpired(logger, expired, options.Value.ConfirmationLifetime.TotalDays);
+    }
+
+    [LoggerMessage(23, LogLevel.Information, "Retention: {Rows} signatures and repeats unconfirmed after {Days} days purged")]
+    private static partial void LogExpired(ILogger logger, long rows, double days);
 
     [LoggerMessage(21, LogLevel.Information, "Retention: {Rows} signatures of petitions closed over {Days} days ago anonymised")]
     private static partial void LogAnonymised(ILogger logger, long rows, int days);

@@ -5,6 +5,7 @@ using Npgsql;
 using Petition.Contracts;
 using Petition.Messaging;
 using Petition.ServiceDefaults;
+using Petition.Worker.Confirming;
 using Petition.Storage;
 using Petition.Worker.Faults;
 
@@ -32,6 +33,7 @@ public sealed partial class StoreSignaturesConsumer(
         {
             var outcome = await store.StoreAsync(signatures, context.CancellationToken);
             await PublishTotalsAsync(context, outcome);
+            await SendMailsAsync(context, signatures, outcome);
         }
         catch (PostgresException e) when (PostgresErrors.IsBadData(e))
         {
@@ -51,6 +53,7 @@ public sealed partial class StoreSignaturesConsumer(
         {
             var outcome = await store.StoreAsync(message.Message.Signatures, context.CancellationToken);
             await PublishTotalsAsync(context, outcome);
+            await SendMailsAsync(context, message.Message.Signatures, outcome);
         }
         catch (PostgresException e) when (PostgresErrors.IsBadData(e))
         {
@@ -73,6 +76,14 @@ public sealed partial class StoreSignaturesConsumer(
         {
             LogPublishFailed(logger, outcome.Totals.Count, e.Message);
         }
+    }
+
+    // After the commit and before the ack, not best effort: a mail not queued fails the batch, which is redelivered.
+    private async Task SendMailsAsync(ConsumeContext context, IReadOnlyList<AcceptedSignature> signatures, BatchOutcome outcome)
+    {
+        var mails = SignerMails.For(signatures, outcome);
+        await SignerMails.SendAsync(context, messaging.Value.MailQueue, mails);
+        WorkerMetrics.RecordMailsRequested(mails);
     }
 
     [LoggerMessage(3, LogLevel.Error, "Message {BatchId} cannot be stored and was moved to the error queue: {Reason}")]

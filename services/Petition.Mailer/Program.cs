@@ -1,0 +1,4 @@
+using Petition.Mailer;
+using Petition.ServiceDefaults;
+
+MailerApp.Create(args).RunUntilStopped();

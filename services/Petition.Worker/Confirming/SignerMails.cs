@@ -1,0 +1,48 @@
+using MassTransit;
+using Petition.Contracts;
+using Petition.Storage;
+
+namespace Petition.Worker.Confirming;
+
+/// <summary>
+/// The mails a committed batch owes its signers awaiting confirmation: a new signer is asked to confirm; a repeat
+/// of a signature still awaiting gets that signature's confirm mail again (a signer who lost the first mail signs
+/// again); a repeat of a counted signature is told it already counts, with a link to withdraw it. The HTTP answer was
+/// the same for all three; only the signer's own mailbox tells them apart.
+/// </summary>
+public static class SignerMails
+{
+    /// <summary>The mail commands for <paramref name="signatures"/>, as <paramref name="outcome"/> committed them.</summary>
+    public static IReadOnlyList<SendSignerMail> For(IReadOnlyList<AcceptedSignature> signatures, BatchOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(signatures);
+        ArgumentNullException.ThrowIfNull(outcome);
+        var mails = new List<SendSignerMail>();
+        foreach (var s in signatures)
+        {
+            if (s.MailTo is null) continue;
+            (Guid About, SignerMailKind Kind)? mail = outcome.StoredSignatureIds.Contains(s.SignatureId) ? (s.SignatureId, SignerMailKind.Confirm)
+                : outcome.Repeated.TryGetValue(s.SignatureId, out var first) ? (first.SignatureId, first.Awaiting ? SignerMailKind.Confirm : SignerMailKind.AlreadySigned)
+                : null; // withdrawn before this delivery, or its first signer left: nobody to write to about anything
+            if (mail is not { } m) continue;
+            mails.Add(new SendSignerMail
+            {
+                RequestId = s.SignatureId, SignatureId = m.About, PetitionId = s.PetitionId, Kind = m.Kind, MailTo = s.MailTo, DedupKey = s.DedupKey,
+            });
+        }
+
+        return mails;
+    }
+
+    /// <summary>
+    /// Sends them to the mail queue, confirmed by the broker before the batch is acked: a failure fails the batch,
+    /// whose redelivery stores nothing again and sends them again (the mailer sends a request's mail once).
+    /// </summary>
+    public static async Task SendAsync(ConsumeContext context, string mailQueue, IReadOnlyList<SendSignerMail> mails)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (mails.Count == 0) return;
+        var queue = await context.GetSendEndpoint(new Uri($"queue:{mailQueue}"));
+        await Task.WhenAll(mails.Select(m => queue.Send(m, context.CancellationToken)));
+    }
+}
