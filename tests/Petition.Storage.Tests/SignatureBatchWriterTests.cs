@@ -217,6 +217,31 @@ public sealed class SignatureBatchWriterTests(StorageDatabase storage) : IClassF
     }
 
     [Fact]
+    public async Task Signatures_and_repeats_left_unconfirmed_past_their_lifetime_are_purged_out_of_pending_and_free_their_signer()
+    {
+        var petition = await storage.NewPetitionAsync();
+        var (unconfirmed, confirmed, counted) = (Awaiting(Signer(petition, "GB", 0)), Awaiting(Signer(petition, "KR", 1)), Signer(petition, "FR", 2));
+        await WriteAsync([unconfirmed, confirmed, counted]);
+        await storage.Confirmations.ConfirmAsync([confirmed.SignatureId], CancellationToken.None);
+        var repeat = Awaiting(Again(counted, Noon.AddSeconds(3)));
+        await WriteAsync([repeat]);
+        await AssertStoredAsync(petition, rows: 2, duplicates: 1, awaiting: 1, awaitingRepeats: 1);
+
+        // Everything awaiting before this moment is past its lifetime: a repeat's age is when it was recorded.
+        var expiry = await storage.Administration.ExpireUnconfirmedAsync(DateTimeOffset.UtcNow.AddSeconds(1), 10_000, CancellationToken.None);
+
+        Assert.True(expiry.Affected >= 2); // other tests' leftovers too: the purge is not per petition
+        Assert.Contains(expiry.Totals, t => t.PetitionId == petition && t.Total == 2 && t.Pending == 0);
+        Assert.Contains(expiry.Removed, r => r.PetitionId == petition && r.DedupKey.SequenceEqual(unconfirmed.DedupKey));
+        await AssertStoredAsync(petition, rows: 2, duplicates: 0);
+        // The signer is free: signing again stores a signature that awaits; a redelivery of the purged one stores nothing.
+        var again = await WriteAsync([Awaiting(Again(unconfirmed, Noon.AddSeconds(4)))]);
+        var redelivered = await WriteAsync([unconfirmed]);
+        Assert.Equal((1, 0, 0), (again.Stored, redelivered.Stored, redelivered.Duplicates));
+        await AssertStoredAsync(petition, rows: 2, duplicates: 0, awaiting: 1);
+    }
+
+    [Fact]
     public async Task A_recorded_repeat_redelivered_after_its_first_signer_withdrew_stays_a_repeat_and_is_not_counted()
     {
         var petition = await storage.NewPetitionAsync();
