@@ -8,17 +8,26 @@ using Petition.Testing;
 
 namespace Petition.Mail.Tests;
 
-/// <summary>An intake, a worker and a mailer on the real servers, mailing through the tests' Postfix.</summary>
+/// <summary>
+/// The whole system on the real servers, mailing through the tests' Postfix: the in-process intake and one of its
+/// own on a port (the mailed links open its pages), a worker, a mailer and a counter.
+/// </summary>
 public sealed class MailingSystem : PetitionSystem
 {
+    public ServiceProcess IntakeProcess { get; private set; } = null!;
+
     public ServiceProcess Mailer { get; private set; } = null!;
+
+    public ServiceProcess Counter { get; private set; } = null!;
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         StartWorker();
-        Mailer = StartMailer();
-        await Mailer.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        IntakeProcess = StartIntake();
+        Mailer = StartMailer(new Dictionary<string, string> { ["Mail:LinkBase"] = IntakeProcess.Url!.ToString() });
+        Counter = StartCounter();
+        foreach (var service in new[] { IntakeProcess, Mailer, Counter }) await service.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
     }
 }
 
