@@ -17,11 +17,12 @@ public sealed class PetitionApiTests(PetitionSystem system) : IClassFixture<Peti
     [Fact]
     public async Task Invalid_petition_fields_are_all_reported()
     {
-        var response = await system.Admin.PostAsJsonAsync("/api/petitions", new { title = "", target = 0, closesAt = DateTimeOffset.UtcNow.AddDays(-1) });
+        var response = await system.Admin.PostAsJsonAsync("/api/petitions",
+            new { title = "", target = 0, closesAt = DateTimeOffset.UtcNow.AddDays(-1), confirmation = "sms", language = "fr" });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
-        Assert.Equal(["closesAt", "target", "title"], errors.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(["closesAt", "confirmation", "language", "target", "title"], errors.EnumerateObject().Select(p => p.Name).Order());
     }
 
     [Fact]
@@ -73,6 +74,7 @@ public sealed class PetitionApiTests(PetitionSystem system) : IClassFixture<Peti
         Assert.Equal("Let them stay", one.GetProperty("title").GetString());
         Assert.Equal(100_000, one.GetProperty("target").GetInt64());
         Assert.Equal("open", one.GetProperty("status").GetString());
+        Assert.Equal(("email", "en"), (one.GetProperty("confirmation").GetString(), one.GetProperty("language").GetString())); // the defaults
         Assert.Contains(all.EnumerateArray(), p => p.GetProperty("id").GetGuid() == id);
         Assert.Equal("closed", closed.GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await system.Client.GetAsync($"/api/petitions/{Guid.NewGuid()}")).StatusCode);

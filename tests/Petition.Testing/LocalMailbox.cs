@@ -25,15 +25,20 @@ public static class LocalMailbox
 
     public static string Folder => Path.Combine(TestServers.DataFolder, "postfix", "mail", "inbox");
 
-    /// <summary>Every message delivered to <paramref name="recipient"/> so far, oldest first.</summary>
+    /// <summary>Every message delivered to <paramref name="recipient"/> so far, oldest first (only its headers read for the others).</summary>
     public static IReadOnlyList<MimeMessage> For(string recipient) =>
+        [.. Delivered().Where(m => string.Equals(m.Recipient, recipient, StringComparison.OrdinalIgnoreCase)).Select(m => MimeMessage.Load(m.File))];
+
+    /// <summary>How many messages each recipient got so far, from the headers alone.</summary>
+    public static IReadOnlyDictionary<string, int> CountByRecipient() =>
+        Delivered().GroupBy(m => m.Recipient ?? "", StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
+
+    private static IEnumerable<(string File, string? Recipient)> Delivered() =>
         new[] { "new", "cur" }.Select(sub => Path.Combine(Folder, sub)).Where(Directory.Exists)
             .SelectMany(Directory.EnumerateFiles)
             .Select(file => (File: file, Written: File.GetLastWriteTimeUtc(file)))
             .OrderBy(f => f.Written)
-            .Select(f => MimeMessage.Load(f.File))
-            .Where(m => string.Equals(m.Headers["Delivered-To"], recipient, StringComparison.OrdinalIgnoreCase))
-            .ToList();
+            .Select(f => (f.File, Recipient: (string?)HeaderList.Load(f.File)["Delivered-To"]));
 
     /// <summary>Waits until <paramref name="count"/> messages were delivered to <paramref name="recipient"/>, and returns them.</summary>
     public static async Task<IReadOnlyList<MimeMessage>> WaitForAsync(string recipient, TimeSpan timeout, int count = 1)
