@@ -7,7 +7,7 @@ namespace Petition.Storage;
 /// <summary>An API key as stored: the hash of its secret, never the secret.</summary>
 public sealed record ApiKeyRecord(
     Guid KeyId, string Name, string Scope, byte[] SecretHash, int PerMinute,
-    DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt);
+    DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt, bool Vouches = false);
 
 /// <summary>One entry of the block list: exactly one of address, email domain and email hash is set.</summary>
 public sealed record BlockRecord(
@@ -23,7 +23,7 @@ public sealed class AccessRepository(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var keys = await connection.QueryAsync<ApiKeyRecord>(new CommandDefinition("""
             SELECT key_id AS KeyId, name, scope, secret_hash AS SecretHash, per_minute AS PerMinute,
-                   created_at AS CreatedAt, created_by AS CreatedBy, revoked_at AS RevokedAt
+                   created_at AS CreatedAt, created_by AS CreatedBy, revoked_at AS RevokedAt, vouches
             FROM api_keys ORDER BY created_at
             """, cancellationToken: cancellationToken));
         return [.. keys];
@@ -33,10 +33,10 @@ public sealed class AccessRepository(NpgsqlDataSource dataSource)
     public async Task CreateKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        await InAuditedTransactionAsync(key.CreatedBy, "key-created", new { key.KeyId, key.Name, key.Scope, key.PerMinute }, 1, (connection, transaction) =>
+        await InAuditedTransactionAsync(key.CreatedBy, "key-created", new { key.KeyId, key.Name, key.Scope, key.PerMinute, key.Vouches }, 1, (connection, transaction) =>
             connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO api_keys (key_id, name, scope, secret_hash, per_minute, created_by)
-                VALUES (@KeyId, @Name, @Scope, @SecretHash, @PerMinute, @CreatedBy)
+                INSERT INTO api_keys (key_id, name, scope, secret_hash, per_minute, created_by, vouches)
+                VALUES (@KeyId, @Name, @Scope, @SecretHash, @PerMinute, @CreatedBy, @Vouches)
                 """, key, transaction, cancellationToken: cancellationToken)), cancellationToken);
     }
 

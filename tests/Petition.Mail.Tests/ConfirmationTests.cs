@@ -160,6 +160,40 @@ public sealed partial class ConfirmationTests(MailingSystem system) : IClassFixt
     }
 
     [Fact]
+    public async Task A_partner_key_allowed_to_vouch_signs_signers_who_count_at_once_and_any_other_partners_must_confirm()
+    {
+        var petition = await system.CreatePetitionAsync(confirmation: "email");
+        var (vouching, plain) = (Signer.Unique(), Signer.Unique());
+        Assert.Equal(HttpStatusCode.BadRequest, (await system.Admin.PostAsJsonAsync("/api/admin/keys", new { name = "admin", scope = "admin", vouchesForSigners = true })).StatusCode);
+
+        Assert.Equal("none", (await PartnerSignAsync(petition, vouching, await PartnerKeyAsync(vouches: true))).GetProperty("confirmation").GetString());
+        Assert.Equal("email", (await PartnerSignAsync(petition, plain, await PartnerKeyAsync(vouches: false))).GetProperty("confirmation").GetString());
+
+        await LocalMailbox.WaitForAsync(plain.Email, MailWait);
+        await PetitionSystem.WaitUntilAsync(async () => (await PetitionSystem.CountsAsync(petition)) is { Rows: 1, Awaiting: 1 }, TimeSpan.FromSeconds(10), "one counted, one awaiting");
+        Assert.Empty(LocalMailbox.For(vouching.Email));
+    }
+
+    private async Task<string> PartnerKeyAsync(bool vouches)
+    {
+        var response = await system.Admin.PostAsJsonAsync("/api/admin/keys", new { name = "campaign site", scope = "partner", vouchesForSigners = vouches });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var key = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(vouches, key.GetProperty("vouchesForSigners").GetBoolean());
+        return key.GetProperty("key").GetString()!;
+    }
+
+    private async Task<JsonElement> PartnerSignAsync(Guid petition, Signer signer, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/petitions/{petition}/signatures") { Content = JsonContent.Create(signer) };
+        request.Headers.Add("X-Api-Key", key);
+        request.Headers.Add("X-Visitor-Address", "203.0.113.9");
+        var response = await system.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
     public async Task An_address_the_relay_refuses_for_good_marks_the_signature_undeliverable()
     {
         var petition = await system.CreatePetitionAsync(confirmation: "email");

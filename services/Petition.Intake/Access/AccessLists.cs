@@ -48,7 +48,7 @@ internal sealed class AccessLists(AccessRepository repository, TimeProvider time
             || !snapshot.Keys.TryGetValue(keyId, out var key) || key.RevokedAt is not null)
             return null;
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented[(KeyPrefix.Length + 33)..]));
-        return CryptographicOperations.FixedTimeEquals(hash, key.SecretHash) ? new IssuedApiKey(key.KeyId, key.Name, key.Scope, key.PerMinute) : null;
+        return CryptographicOperations.FixedTimeEquals(hash, key.SecretHash) ? new IssuedApiKey(key.KeyId, key.Name, key.Scope, key.PerMinute, key.Vouches) : null;
     }
 
     /// <summary>Why a signer may not sign (for the problem's detail), or null when nothing blocks them.</summary>

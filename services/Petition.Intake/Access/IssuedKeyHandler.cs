@@ -10,7 +10,8 @@ namespace Petition.Intake.Access;
 /// <summary>An API key issued through the admin API, as <see cref="AccessLists"/> found it.</summary>
 /// <param name="Scope"><see cref="AdminScope"/> or <see cref="PartnerScope"/>.</param>
 /// <param name="PerMinute">A partner's quota: signatures per minute, over all its visitors.</param>
-internal sealed record IssuedApiKey(Guid KeyId, string Name, string Scope, int PerMinute)
+/// <param name="Vouches">A partner that verified its signers itself: they count at once on a petition that asks for email confirmation.</param>
+internal sealed record IssuedApiKey(Guid KeyId, string Name, string Scope, int PerMinute, bool Vouches = false)
 {
     /// <summary>An issued admin key opens every admin endpoint, as the configured key does.</summary>
     public const string AdminScope = ApiKeyHandler.AdminRole;
@@ -20,11 +21,12 @@ internal sealed record IssuedApiKey(Guid KeyId, string Name, string Scope, int P
 
     public const string KeyIdClaim = "petition.key_id";
     public const string PerMinuteClaim = "petition.per_minute";
+    public const string VouchesClaim = "petition.vouches";
 
     /// <summary>The partner key a principal was authenticated with, if it was one.</summary>
-    public static (Guid KeyId, int PerMinute)? PartnerOf(ClaimsPrincipal user) =>
+    public static (Guid KeyId, int PerMinute, bool Vouches)? PartnerOf(ClaimsPrincipal user) =>
         user.IsInRole(PartnerScope) && user.FindFirst(KeyIdClaim) is { } id && user.FindFirst(PerMinuteClaim) is { } perMinute
-            ? (Guid.Parse(id.Value), int.Parse(perMinute.Value, CultureInfo.InvariantCulture))
+            ? (Guid.Parse(id.Value), int.Parse(perMinute.Value, CultureInfo.InvariantCulture), user.HasClaim(VouchesClaim, "true"))
             : null;
 
     /// <summary>Who acted, for the audit log: the key's name and id, never its secret.</summary>
@@ -38,6 +40,7 @@ internal sealed record IssuedApiKey(Guid KeyId, string Name, string Scope, int P
     [
         new Claim(ClaimTypes.Name, Name), new Claim(ClaimTypes.Role, Scope),
         new Claim(KeyIdClaim, KeyId.ToString()), new Claim(PerMinuteClaim, PerMinute.ToString(CultureInfo.InvariantCulture)),
+        new Claim(VouchesClaim, Vouches ? "true" : "false"),
     ], scheme));
 }
 

@@ -23,12 +23,12 @@ internal static class AdminApi
     private const long MaxBodyBytes = 16 * 1024;
     private const int DefaultPartnerPerMinute = 600;
 
-    public sealed record CreateKey(string? Name, string? Scope, int? PerMinute);
+    public sealed record CreateKey(string? Name, string? Scope, int? PerMinute, bool? VouchesForSigners);
 
-    public sealed record KeyView(Guid KeyId, string Name, string Scope, int PerMinute, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt);
+    public sealed record KeyView(Guid KeyId, string Name, string Scope, int PerMinute, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt, bool VouchesForSigners);
 
     /// <summary>The only time the key is shown: it is stored as a hash.</summary>
-    public sealed record CreatedKey(Guid KeyId, string Name, string Scope, int PerMinute, string Key);
+    public sealed record CreatedKey(Guid KeyId, string Name, string Scope, int PerMinute, string Key, bool VouchesForSigners);
 
     public sealed record CreateBlock(string? Kind, string? Value, string? Reason);
 
@@ -69,19 +69,20 @@ internal static class AdminApi
         if (string.IsNullOrEmpty(name) || name.Length > 100 || !PlainText.Is(name)) errors.Add("name", "Name is required: up to 100 characters, no control characters.");
         if (body.Scope is not (IssuedApiKey.AdminScope or IssuedApiKey.PartnerScope)) errors.Add("scope", "Scope must be \"admin\" or \"partner\".");
         if (body.PerMinute is < 1 or > 1_000_000) errors.Add("perMinute", "perMinute must be from 1 to 1,000,000.");
+        if (body.VouchesForSigners == true && body.Scope != IssuedApiKey.PartnerScope) errors.Add("vouchesForSigners", "Only a partner key vouches for the signers it sends.");
         if (!errors.IsEmpty) return errors.ToProblem();
 
         var keyId = Guid.CreateVersion7();
         var (presented, hash) = AccessLists.NewSecret(keyId);
-        var record = new ApiKeyRecord(keyId, name!, body.Scope!, hash, body.PerMinute ?? DefaultPartnerPerMinute, DateTimeOffset.UtcNow, IssuedApiKey.ActorOf(http.User), null);
+        var record = new ApiKeyRecord(keyId, name!, body.Scope!, hash, body.PerMinute ?? DefaultPartnerPerMinute, DateTimeOffset.UtcNow, IssuedApiKey.ActorOf(http.User), null, body.VouchesForSigners == true);
         await repository.CreateKeyAsync(record, cancellationToken);
         await access.ReloadAfterChangeAsync(cancellationToken);
-        return TypedResults.Created($"/api/admin/keys/{keyId}", new CreatedKey(keyId, record.Name, record.Scope, record.PerMinute, presented));
+        return TypedResults.Created($"/api/admin/keys/{keyId}", new CreatedKey(keyId, record.Name, record.Scope, record.PerMinute, presented, record.Vouches));
     }
 
     public static async Task<Ok<IEnumerable<KeyView>>> ListKeysAsync(AccessRepository repository, CancellationToken cancellationToken) =>
         TypedResults.Ok((await repository.ListKeysAsync(cancellationToken)).Select(k =>
-            new KeyView(k.KeyId, k.Name, k.Scope, k.PerMinute, k.CreatedAt, k.CreatedBy, k.RevokedAt)));
+            new KeyView(k.KeyId, k.Name, k.Scope, k.PerMinute, k.CreatedAt, k.CreatedBy, k.RevokedAt, k.Vouches)));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(
         Guid keyId, HttpContext http, AccessRepository repository, AccessLists access, CancellationToken cancellationToken)

@@ -44,7 +44,7 @@ internal static partial class SignaturesApi
         if (valid is null) return Invalid(errors!.ToProblem());
 
         var client = SigningClient.Of(http);
-        var (signature, refusal) = services.Acceptance.Accept(valid, petitionId, SignatureSource.Online, client.Address);
+        var (signature, refusal) = services.Acceptance.Accept(valid, petitionId, SignatureSource.Online, client.Address, client.PartnerVouches);
         if (signature is null)
         {
             IntakeMetrics.RecordRejected("blocked");

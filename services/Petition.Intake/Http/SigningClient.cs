@@ -13,7 +13,7 @@ namespace Petition.Intake.Http;
 /// its key in X-Api-Key and the visitor's address in X-Visitor-Address, which only a valid partner key
 /// makes believed; anyone else is known by the connection's address (or X-Forwarded-For from a trusted proxy).
 /// </summary>
-internal sealed record SigningClient(IPAddress? Address, Guid? PartnerKeyId, int PartnerPerMinute)
+internal sealed record SigningClient(IPAddress? Address, Guid? PartnerKeyId, int PartnerPerMinute, bool PartnerVouches = false)
 {
     public const string VisitorAddressHeader = "X-Visitor-Address";
 
@@ -64,7 +64,7 @@ internal static class SigningClients
     private static async Task<IResult?> PartnerAsync(HttpContext http)
     {
         var result = await http.AuthenticateAsync(IssuedKeyHandler.SchemeName);
-        if (!result.Succeeded || IssuedApiKey.PartnerOf(result.Principal) is not (var keyId, var perMinute))
+        if (!result.Succeeded || IssuedApiKey.PartnerOf(result.Principal) is not (var keyId, var perMinute, var vouches))
         {
             IntakeMetrics.RecordRejected("bad_api_key");
             return Problems.Status(StatusCodes.Status401Unauthorized, "Unknown API key.",
@@ -78,7 +78,7 @@ internal static class SigningClients
         }
 
         http.User = result.Principal;
-        http.Features.Set(new SigningClient(SigningClient.Unmapped(visitor), keyId, perMinute));
+        http.Features.Set(new SigningClient(SigningClient.Unmapped(visitor), keyId, perMinute, vouches));
         return null;
     }
 }
