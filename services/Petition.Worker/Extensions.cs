@@ -23,8 +23,8 @@ internal static class Extensions
             .ValidateOnStart();
         builder.AddPetitionStorage();
         services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection("Retention"))
-            .Validate(o => o.AnonymiseAfterDays >= 0 && o.Interval > TimeSpan.Zero && o.ConfirmationLifetime > TimeSpan.Zero,
-                "Retention: AnonymiseAfterDays must not be negative, Interval and ConfirmationLifetime must be positive.")
+            .Validate(o => o.AnonymiseAfterDays >= 0 && o.Interval > TimeSpan.Zero && o.ConfirmationLifetime > TimeSpan.Zero && o.ExpiryInterval > TimeSpan.Zero,
+                "Retention: AnonymiseAfterDays must not be negative, Interval, ExpiryInterval and ConfirmationLifetime must be positive.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddHostedService<RetentionJob>();

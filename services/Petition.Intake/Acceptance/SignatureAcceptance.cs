@@ -70,8 +70,10 @@ internal sealed class SignatureAcceptance(PetitionCatalog catalog, AccessLists a
             Source = source,
             SubmittedAt = clock.GetUtcNow(),
             AwaitingConfirmation = awaiting,
-            // The address the mail goes to, as typed (trimmed): sealed for the mailer, never stored.
-            MailTo = awaiting ? keys.Mail.Protect(valid.Email.Trim(), signatureId) : null,
+            // The address the mail goes to, sealed for the mailer, never stored: the canonical one, the signer as the
+            // dedup key knows them, so a repeat's mail (which carries the first signature's links) reaches that signer's
+            // mailbox and no other one a case-sensitive host might tell apart.
+            MailTo = awaiting ? keys.Mail.Protect(CanonicalEmail.Of(valid.Email), signatureId) : null,
             // Only a traced request's: an untraced one (most, when traces are sampled) would add its id to every
             // signature's message and a link to every batch span, for nothing (measured: a third more CPU).
             TraceParent = Activity.Current is { Recorded: true } request ? request.Id : null,

@@ -6,7 +6,7 @@ namespace Petition.Mailer.Sending;
 /// <summary>What the mailer decided about a mail request.</summary>
 internal enum MailAllowance
 {
-    /// <summary>Within the caps: send it.</summary>
+    /// <summary>Within the caps, and this delivery holds the lease on it: send it.</summary>
     Send,
 
     /// <summary>Over a cap for its address: not sent, now or on a redelivery.</summary>
@@ -14,12 +14,17 @@ internal enum MailAllowance
 
     /// <summary>Sent already (the relay said 250): a redelivery of the request sends nothing.</summary>
     Sent,
+
+    /// <summary>Another delivery of the same request is sending it (or died doing so, until its lease runs out): try later.</summary>
+    Busy,
 }
 
 /// <summary>
-/// The mailer's memory, in Redis: per request, whether it may be sent or was sent; per address (its keyed hash),
-/// how many mails it got about a petition (a week) and in a day. The caps are taken once per request, so a
-/// redelivered request neither counts twice nor gets past a cap it met. All keys of one address share a hash slot.
+/// The mailer's memory, in Redis: per request, whether it may be sent or was sent, and a lease held while it is being
+/// sent; per address (its keyed hash), how many mails it got about a petition (a week) and in a day. The caps are
+/// taken once per request, so a redelivered request neither counts twice nor gets past a cap it met; the lease keeps
+/// two deliveries of one request from both sending. Only a sender that dies (or loses Redis) between the relay's 250
+/// and its mark leaves the lease to run out, and the request is sent again. All keys of one address share a hash slot.
 /// </summary>
 internal sealed class MailLedger(IConnectionMultiplexer redis, IOptions<MailerOptions> options, TimeProvider clock)
 {
@@ -27,19 +32,33 @@ internal sealed class MailLedger(IConnectionMultiplexer redis, IOptions<MailerOp
     private static readonly TimeSpan PetitionWindow = TimeSpan.FromDays(7);
     private static readonly TimeSpan DayWindow = TimeSpan.FromDays(1);
 
-    // KEYS: request, per petition, per day. ARGV: cap per petition, cap per day, and the three lifetimes (s).
-    // The request's state: 1 allowed, 0 capped, 2 sent.
+    /// <summary>Longer than a send may take (MailKit's timeout is 30 s a command).</summary>
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(45);
+
+    // KEYS: request, its lease, per petition, per day. ARGV: cap per petition, cap per day, and the four lifetimes (s).
+    // The request's state: 1 allowed, 0 capped, 2 sent. Answers: 1 send (lease taken), 0 capped, 2 sent, 3 busy.
     private const string AllowScript = """
         local state = redis.call('GET', KEYS[1])
-        if state then return tonumber(state) end
-        local p = redis.call('INCR', KEYS[2])
-        if p == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
-        local d = redis.call('INCR', KEYS[3])
-        if d == 1 then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
-        local ok = 0
-        if p <= tonumber(ARGV[1]) and d <= tonumber(ARGV[2]) then ok = 1 end
-        redis.call('SET', KEYS[1], ok, 'EX', ARGV[3])
-        return ok
+        if state == '0' or state == '2' then return tonumber(state) end
+        if not state then
+          local p = redis.call('INCR', KEYS[3])
+          if p == 1 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
+          local d = redis.call('INCR', KEYS[4])
+          if d == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
+          if p > tonumber(ARGV[1]) or d > tonumber(ARGV[2]) then
+            redis.call('SET', KEYS[1], '0', 'EX', ARGV[3])
+            return 0
+          end
+          redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])
+        end
+        if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[6]) then return 1 end
+        return 3
+        """;
+
+    private const string MarkSentScript = """
+        redis.call('SET', KEYS[1], '2', 'EX', ARGV[1])
+        redis.call('DEL', KEYS[2])
+        return 1
         """;
 
     public async Task<MailAllowance> AllowAsync(Guid requestId, Guid petitionId, byte[] dedupKey)
@@ -47,15 +66,32 @@ internal sealed class MailLedger(IConnectionMultiplexer redis, IOptions<MailerOp
         var address = Convert.ToHexString(dedupKey);
         var day = clock.GetUtcNow().ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
         var result = (int)await redis.GetDatabase().ScriptEvaluateAsync(AllowScript,
-            [RequestKey(address, requestId), $"mail:{{{address}}}:petition:{petitionId:N}", $"mail:{{{address}}}:day:{day}"],
+            [RequestKey(address, requestId), LeaseKey(address, requestId), $"mail:{{{address}}}:petition:{petitionId:N}", $"mail:{{{address}}}:day:{day}"],
             [options.Value.MaxPerAddressPerPetition, options.Value.MaxPerAddressPerDay,
-             (long)RequestMemory.TotalSeconds, (long)PetitionWindow.TotalSeconds, (long)DayWindow.TotalSeconds]);
-        return result switch { 1 => MailAllowance.Send, 2 => MailAllowance.Sent, _ => MailAllowance.Capped };
+             (long)RequestMemory.TotalSeconds, (long)PetitionWindow.TotalSeconds, (long)DayWindow.TotalSeconds, (long)Lease.TotalSeconds]);
+        return result switch { 1 => MailAllowance.Send, 2 => MailAllowance.Sent, 3 => MailAllowance.Busy, _ => MailAllowance.Capped };
     }
 
-    /// <summary>After the relay's 250: a redelivery of the request is not sent again (a crash before this is: at least once).</summary>
-    public Task MarkSentAsync(Guid requestId, byte[] dedupKey) =>
-        redis.GetDatabase().StringSetAsync(RequestKey(Convert.ToHexString(dedupKey), requestId), 2, RequestMemory);
+    /// <summary>After the relay's 250, tried a few times at once: a redelivery of the request is not sent again.</summary>
+    public async Task MarkSentAsync(Guid requestId, byte[] dedupKey)
+    {
+        var address = Convert.ToHexString(dedupKey);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await redis.GetDatabase().ScriptEvaluateAsync(MarkSentScript,
+                    [RequestKey(address, requestId), LeaseKey(address, requestId)], [(long)RequestMemory.TotalSeconds]);
+                return;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+        }
+    }
 
     private static string RequestKey(string address, Guid requestId) => $"mail:{{{address}}}:request:{requestId:N}";
+
+    private static string LeaseKey(string address, Guid requestId) => $"mail:{{{address}}}:lease:{requestId:N}";
 }

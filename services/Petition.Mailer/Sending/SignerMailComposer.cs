@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Petition.Contracts;
+using Petition.Signing;
 using Petition.Storage;
 
 namespace Petition.Mailer.Sending;
@@ -11,7 +12,7 @@ namespace Petition.Mailer.Sending;
 /// intake's pages (which act only when their button is pressed). Tokens ride in the link's fragment, which the page
 /// reads and no server logs. The Message-Id is the request's, so a mail sent again across a crash is the same mail.
 /// </summary>
-internal sealed class SignerMailComposer(IOptions<MailerOptions> options, MailKeys keys)
+internal sealed class SignerMailComposer(IOptions<MailerOptions> options, MailKeys keys, TimeProvider clock)
 {
     private sealed record Texts(string Subject, string Greeting, string Action, string Button, string Other, string OtherLink, string Footer);
 
@@ -24,7 +25,7 @@ internal sealed class SignerMailComposer(IOptions<MailerOptions> options, MailKe
             "Confirm my signature",
             "This wasn't you? Open this link to remove the signature:",
             "This wasn't me",
-            "The link works for {1} days. If you do nothing, the signature is deleted then."),
+            "The link works for {1} more days. If you do nothing, the signature is deleted then."),
         [("en", SignerMailKind.AlreadySigned)] = new(
             "You have already signed: {0}",
             "Someone just signed the petition “{0}” with your email address.",
@@ -40,7 +41,7 @@ internal sealed class SignerMailComposer(IOptions<MailerOptions> options, MailKe
             "서명 확인하기",
             "본인이 아니신가요? 아래 링크를 열어 서명을 삭제하세요:",
             "본인이 아닙니다",
-            "링크는 {1}일 동안 유효합니다. 확인하지 않으면 서명은 그때 삭제됩니다."),
+            "링크는 앞으로 {1}일 동안 유효합니다. 확인하지 않으면 서명은 그때 삭제됩니다."),
         [("ko", SignerMailKind.AlreadySigned)] = new(
             "이미 서명하셨습니다: {0}",
             "방금 누군가가 회원님의 이메일 주소로 “{0}” 청원에 서명했습니다.",
@@ -60,7 +61,7 @@ internal sealed class SignerMailComposer(IOptions<MailerOptions> options, MailKe
             ? Link("confirm", request.SignatureId, keys.Confirmation.For(request.SignatureId), petition.PetitionId, language)
             : null;
         var title = petition.Title;
-        var footer = Format(t.Footer, title, options.Value.ConfirmationLifetime.TotalDays);
+        var footer = Format(t.Footer, title, DaysLeft(request.SignatureId));
 
         var text = string.Join("\n\n", new[]
         {
@@ -87,6 +88,13 @@ internal sealed class SignerMailComposer(IOptions<MailerOptions> options, MailKe
 
     private string Link(string page, Guid signatureId, string token, Guid petitionId, string language) =>
         new Uri(options.Value.LinkBase, $"/{page}#id={signatureId}&token={token}&petition={petitionId}&lang={language}").ToString();
+
+    // The link lives from its signature's minting (a repeat's mail carries the first signature's, which is older).
+    private double DaysLeft(Guid signatureId)
+    {
+        var minted = SignatureIds.MintedAtUnixMs(signatureId) is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : clock.GetUtcNow();
+        return Math.Max(1, Math.Ceiling((minted + options.Value.ConfirmationLifetime - clock.GetUtcNow()).TotalDays));
+    }
 
     private static string Format(string text, string title, double days = 0) =>
         string.Format(System.Globalization.CultureInfo.InvariantCulture, text, title, days);

@@ -8,9 +8,11 @@ using Petition.Storage;
 namespace Petition.Mailer.Sending;
 
 /// <summary>
-/// One signer's mail: within the caps for its address, sent once (the ledger remembers the relay's 250), acked only
-/// after. A crash between the 250 and the mark sends it again on redelivery, with the same links and Message-Id. A
-/// relay's permanent refusal of the recipient marks the signature undeliverable; anything else is retried.
+/// One signer's mail: within the caps for its address, sent once (the ledger's lease and mark around the relay's
+/// 250), acked only after. A crash between the 250 and the mark sends it again on redelivery, with the same links and
+/// Message-Id. What no retry can change is dropped and counted: a relay's permanent refusal (5xx) of the recipient or
+/// the message (the signature is then marked undeliverable), an address MimeKit cannot write. Anything else is
+/// retried. Nothing the relay said is kept: its replies name the recipient.
 /// </summary>
 internal sealed partial class SignerMailConsumer(
     MailLedger ledger, PetitionDetails petitions, MailKeys keys, SignerMailComposer composer, SmtpRelay relay,
@@ -27,47 +29,82 @@ internal sealed partial class SignerMailConsumer(
             case MailAllowance.Capped:
                 MailerMetrics.RecordSkipped("capped");
                 return;
+            case MailAllowance.Busy:
+                throw new MailRelayException("Another delivery of this mail request holds its lease; retried.");
         }
 
         if (keys.Mail.TryUnprotect(request.MailTo, request.RequestId) is not { } email)
         {
             // Sealed under another key (or altered): no retry can open it.
-            MailerMetrics.RecordSkipped("unreadable");
-            LogUnreadable(logger, request.RequestId);
+            await DropAsync(request, "unreadable");
             return;
         }
 
         if (await petitions.FindAsync(request.PetitionId, context.CancellationToken) is not { } petition)
         {
-            MailerMetrics.RecordSkipped("no_petition");
+            await DropAsync(request, "no_petition");
+            return;
+        }
+
+        MimeKit.MimeMessage message;
+        try
+        {
+            message = composer.Compose(request, email, petition);
+        }
+        catch (MimeKit.ParseException)
+        {
+            // The intake's rules let through an address MimeKit will not write (a quoted local part, say).
+            await DropAsync(request, "unaddressable");
             return;
         }
 
         var started = TimeProvider.System.GetTimestamp();
         try
         {
-            await relay.SendAsync(composer.Compose(request, email, petition), context.CancellationToken);
+            await relay.SendAsync(message, context.CancellationToken);
         }
-        catch (SmtpCommandException e) when ((int)e.StatusCode >= 500 && e.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
+        catch (SmtpCommandException e) when ((int)e.StatusCode >= 500 && e.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted)
         {
             // A permanent refusal: sending again changes nothing. The signature cannot be confirmed; it expires.
             if (request.Kind == SignerMailKind.Confirm) await confirmations.MarkUndeliverableAsync(request.SignatureId, context.CancellationToken);
-            await ledger.MarkSentAsync(request.RequestId, request.DedupKey);
-            MailerMetrics.RecordSkipped("undeliverable");
-            LogUndeliverable(logger, request.RequestId, (int)e.StatusCode);
+            await DropAsync(request, "undeliverable");
+            LogUndeliverable(logger, request.RequestId, (int)e.StatusCode, e.ErrorCode.ToString());
             return;
+        }
+        catch (NotSupportedException)
+        {
+            // An address the relay cannot take (non-ASCII local part, no SMTPUTF8): permanent too.
+            await DropAsync(request, "unaddressable");
+            return;
+        }
+        catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException)
+        {
+            // Retried; the relay's own words (which name the recipient) go nowhere: not to the logs, the trace or the error queue.
+            var status = e is SmtpCommandException command ? $"{(int)command.StatusCode} {command.ErrorCode}" : "protocol error";
+            throw new MailRelayException($"The relay did not take the mail ({status}); retried.");
         }
 
         await ledger.MarkSentAsync(request.RequestId, request.DedupKey);
         MailerMetrics.RecordSent(request.Kind, TimeProvider.System.GetElapsedTime(started));
     }
 
-    [LoggerMessage(41, LogLevel.Warning, "Mail request {RequestId} cannot be opened with this mailer's key; dropped")]
-    private static partial void LogUnreadable(ILogger logger, Guid requestId);
+    // Dropped for good: marked as done in the ledger, so no redelivery tries again.
+    private async Task DropAsync(SendSignerMail request, string reason)
+    {
+        await ledger.MarkSentAsync(request.RequestId, request.DedupKey);
+        MailerMetrics.RecordSkipped(reason);
+        LogDropped(logger, request.RequestId, reason);
+    }
 
-    [LoggerMessage(42, LogLevel.Information, "Mail request {RequestId} refused for good by the relay ({Status}); its signature is marked undeliverable")]
-    private static partial void LogUndeliverable(ILogger logger, Guid requestId, int status);
+    [LoggerMessage(41, LogLevel.Warning, "Mail request {RequestId} dropped: {Reason}")]
+    private static partial void LogDropped(ILogger logger, Guid requestId, string reason);
+
+    [LoggerMessage(42, LogLevel.Information, "Mail request {RequestId} refused for good by the relay ({Status} {Code})")]
+    private static partial void LogUndeliverable(ILogger logger, Guid requestId, int status, string code);
 }
+
+/// <summary>A relay failure worth retrying, told without the relay's words (they name the recipient).</summary>
+internal sealed class MailRelayException(string message) : Exception(message);
 
 /// <summary>The mail queue: mails in flight at once, and retries that outlast a relay or Redis restart before the error queue.</summary>
 internal sealed class SignerMailConsumerDefinition : ConsumerDefinition<SignerMailConsumer>

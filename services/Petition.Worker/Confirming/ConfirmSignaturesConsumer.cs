@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Petition.Messaging;
+using Petition.Worker.Storing;
 using Petition.Contracts;
 using Petition.Storage;
 
@@ -11,13 +12,14 @@ namespace Petition.Worker.Confirming;
 /// (<see cref="SignatureConfirmations"/>), the new totals are published, and the batch is acked only after the
 /// commit, so a crash redelivers it; confirming again changes nothing.
 /// </summary>
-public sealed partial class ConfirmSignaturesConsumer(SignatureConfirmations confirmations, ILogger<ConfirmSignaturesConsumer> logger)
+public sealed partial class ConfirmSignaturesConsumer(SignatureConfirmations confirmations, StoreRetry retry, ILogger<ConfirmSignaturesConsumer> logger)
     : IConsumer<Batch<ConfirmSignatures>>
 {
     public async Task Consume(ConsumeContext<Batch<ConfirmSignatures>> context)
     {
         var ids = context.Message.SelectMany(m => m.Message.SignatureIds).Distinct().ToList();
-        var outcome = await confirmations.ConfirmAsync(ids, context.CancellationToken);
+        // A confirmation was answered 202: a PostgreSQL outage is waited out (unacked), as a batch of signatures is.
+        var outcome = await retry.ExecuteAsync(ids.Count, token => confirmations.ConfirmAsync(ids, token), context.CancellationToken);
         WorkerMetrics.RecordConfirmed(outcome.Confirmed);
         try
         {
@@ -33,7 +35,7 @@ public sealed partial class ConfirmSignaturesConsumer(SignatureConfirmations con
     private static partial void LogPublishFailed(ILogger logger, int count, string reason);
 }
 
-/// <summary>The confirmation queue: batches of up to 200 within 50 ms; PostgreSQL away, retried for minutes before the error queue.</summary>
+/// <summary>The confirmation queue: batches of up to 200 within 50 ms; PostgreSQL away, waited out by <see cref="StoreRetry"/>; anything else retried for minutes, then the error queue.</summary>
 public sealed class ConfirmSignaturesConsumerDefinition : ConsumerDefinition<ConfirmSignaturesConsumer>
 {
     private const int MessageLimit = 200;

@@ -10,7 +10,7 @@ namespace Petition.Worker.Confirming;
 /// again); a repeat of a counted signature is told it already counts, with a link to withdraw it. The HTTP answer was
 /// the same for all three; only the signer's own mailbox tells them apart.
 /// </summary>
-public static class SignerMails
+public static partial class SignerMails
 {
     /// <summary>The mail commands for <paramref name="signatures"/>, as <paramref name="outcome"/> committed them.</summary>
     public static IReadOnlyList<SendSignerMail> For(IReadOnlyList<AcceptedSignature> signatures, BatchOutcome outcome)
@@ -35,14 +35,31 @@ public static class SignerMails
     }
 
     /// <summary>
-    /// Sends them to the mail queue, confirmed by the broker before the batch is acked: a failure fails the batch,
-    /// whose redelivery stores nothing again and sends them again (the mailer sends a request's mail once).
+    /// Sends them to the mail queue, confirmed by the broker, before the batch is acked: the signatures are committed,
+    /// so a failed send is tried again (all of them: the mailer sends each request once) for as long as it takes;
+    /// stopping meanwhile leaves the batch unacked, and its redelivery stores nothing again and sends them again.
     /// </summary>
-    public static async Task SendAsync(ConsumeContext context, string mailQueue, IReadOnlyList<SendSignerMail> mails)
+    public static async Task SendAsync(ConsumeContext context, string mailQueue, IReadOnlyList<SendSignerMail> mails, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (mails.Count == 0) return;
-        var queue = await context.GetSendEndpoint(new Uri($"queue:{mailQueue}"));
-        await Task.WhenAll(mails.Select(m => queue.Send(m, context.CancellationToken)));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var queue = await context.GetSendEndpoint(new Uri($"queue:{mailQueue}"));
+                await Task.WhenAll(mails.Select(m => queue.Send(m, context.CancellationToken)));
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
+            {
+                var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(attempt, 10))));
+                LogSendFailed(logger, mails.Count, attempt, delay.TotalMilliseconds, e.GetType().Name);
+                await Task.Delay(delay, context.CancellationToken);
+            }
+        }
     }
+
+    [LoggerMessage(32, LogLevel.Warning, "{Count} signer mails not queued (attempt {Attempt}, {Reason}); retrying in {DelayMs} ms, the batch stays unacked")]
+    private static partial void LogSendFailed(ILogger logger, int count, int attempt, double delayMs, string reason);
 }

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Petition.Contracts;
 using Petition.Storage;
 using Petition.Worker.Dedup;
 
@@ -14,6 +15,9 @@ public sealed class RetentionOptions
     /// <summary>How often the job looks for petitions that are due.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>How often signatures left unconfirmed past <see cref="ConfirmationLifetime"/> are looked for.</summary>
+    public TimeSpan ExpiryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long a signature may await its signer's confirmation before it is purged (the intake's Petition:ConfirmationLifetime, which its links live).</summary>
     public TimeSpan ConfirmationLifetime { get; set; } = TimeSpan.FromDays(7);
 }
@@ -21,7 +25,8 @@ public sealed class RetentionOptions
 /// <summary>
 /// The scheduled anonymisation: every <see cref="RetentionOptions.Interval"/>, the signatures of petitions
 /// closed more than <see cref="RetentionOptions.AnonymiseAfterDays"/> days ago lose names, emails and
-/// addresses (see <see cref="SignatureRetention"/>). Every worker runs it; the work is idempotent.
+/// addresses (see <see cref="SignatureRetention"/>); and every <see cref="RetentionOptions.ExpiryInterval"/>,
+/// signatures left unconfirmed past their link's life are purged. Every worker runs both; the work is idempotent.
 /// </summary>
 public sealed partial class RetentionJob(
     SignatureRetention retention, SignatureAdministration administration, IDedupCache cache, IBus bus,
@@ -29,36 +34,46 @@ public sealed partial class RetentionJob(
 {
     private const int ExpiredPerStep = 5_000;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(EveryAsync(options.Value.Interval, AnonymiseDueAsync, stoppingToken), EveryAsync(options.Value.ExpiryInterval, ExpireUnconfirmedAsync, stoppingToken));
+
+    // Whatever failed (PostgreSQL, Redis, the broker), the worker keeps storing; the next run finishes the job.
+    private async Task EveryAsync(TimeSpan interval, Func<CancellationToken, Task> job, CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.Interval, clock);
+        using var timer = new PeriodicTimer(interval, clock);
         do
         {
             try
             {
-                await ExpireUnconfirmedAsync(stoppingToken);
-                var before = clock.GetUtcNow() - TimeSpan.FromDays(options.Value.AnonymiseAfterDays);
-                foreach (var petition in await retention.DueAsync(before, stoppingToken))
-                {
-                    var rows = await retention.AnonymiseAsync(petition, stoppingToken);
-                    // The dedup cache still ties keyed email hashes to the petition: dropped before the mark.
-                    await cache.ForgetPetitionAsync(petition);
-                    await retention.MarkAnonymisedAsync(petition, stoppingToken);
-                    LogAnonymised(logger, rows, options.Value.AnonymiseAfterDays);
-                }
+                await job(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // Whatever failed (PostgreSQL, Redis), the worker keeps storing; the next run finishes the job,
-                // since a petition is marked anonymised only once its rows and its cache entries are gone.
                 LogFailed(logger, e.Message);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    // A petition is marked anonymised only once its rows and its cache entries are gone.
+    private async Task AnonymiseDueAsync(CancellationToken stoppingToken)
+    {
+        var before = clock.GetUtcNow() - TimeSpan.FromDays(options.Value.AnonymiseAfterDays);
+        foreach (var petition in await retention.DueAsync(before, stoppingToken))
+        {
+            var rows = await retention.AnonymiseAsync(petition, stoppingToken);
+            // The dedup cache still ties keyed email hashes to the petition: dropped before the mark.
+            await cache.ForgetPetitionAsync(petition);
+            await retention.MarkAnonymisedAsync(petition, stoppingToken);
+            LogAnonymised(logger, rows, options.Value.AnonymiseAfterDays);
+        }
+    }
+
     // Signatures never confirmed, past their link's life: purged in steps (each its own short transaction), their
-    // signers freed in the dedup cache, and the lower pending published for the counters.
+    // signers sent to be forgotten by the dedup cache (the durable command a withdrawal sends, so a Redis outage
+    // now does not leave them there), and the lower pending published for the counters. Every minute, so a signer
+    // whose link just expired, told to sign again, is free to within a minute (until then a new signature would
+    // repeat the expired one).
     private async Task ExpireUnconfirmedAsync(CancellationToken stoppingToken)
     {
         var before = clock.GetUtcNow() - options.Value.ConfirmationLifetime;
@@ -68,7 +83,12 @@ public sealed partial class RetentionJob(
             var outcome = await administration.ExpireUnconfirmedAsync(before, ExpiredPerStep, stoppingToken);
             expired += outcome.Affected;
             step = (int)outcome.Affected;
-            if (outcome.Removed.Count > 0) await cache.ForgetAsync([.. outcome.Removed.Select(r => (r.PetitionId, r.DedupKey))]);
+            if (outcome.Removed.Count > 0)
+            {
+                var forget = await bus.GetSendEndpoint(new Uri($"queue:{QueueNames.ForgetSigners}"));
+                await forget.Send(new ForgetSigners { Signers = [.. outcome.Removed.Select(r => new SignerToForget(r.PetitionId, r.DedupKey))] }, stoppingToken);
+            }
+
             await Task.WhenAll(outcome.Totals.Select(t => bus.Publish(t.ToChangedEvent(), stoppingToken)));
         }
 

@@ -78,11 +78,11 @@ public sealed partial class StoreSignaturesConsumer(
         }
     }
 
-    // After the commit and before the ack, not best effort: a mail not queued fails the batch, which is redelivered.
+    // After the commit and before the ack, not best effort: a mail not queued is sent again until it is.
     private async Task SendMailsAsync(ConsumeContext context, IReadOnlyList<AcceptedSignature> signatures, BatchOutcome outcome)
     {
         var mails = SignerMails.For(signatures, outcome);
-        await SignerMails.SendAsync(context, messaging.Value.MailQueue, mails);
+        await SignerMails.SendAsync(context, messaging.Value.MailQueue, mails, logger);
         WorkerMetrics.RecordMailsRequested(mails);
     }
 
