@@ -38,6 +38,7 @@ internal static class Extensions
             .Validate(o => o.DedupSecret.Length >= 16, "Petition:DedupSecret must be set (16+ characters).")
             .Validate(o => o.ContactEmailKey.Length >= 16, "Petition:ContactEmailKey must be set (16+ characters).")
             .Validate(o => o.MaxImportRows > 0, "Petition:MaxImportRows must be positive.")
+            .Validate(o => o.ConfirmationLifetime > TimeSpan.Zero, "Petition:ConfirmationLifetime must be positive.")
             .ValidateOnStart();
         builder.Services.AddOptions<CoalescingOptions>().Bind(builder.Configuration.GetSection("Coalescing"))
             .Validate(o => o.MaxSignaturesPerMessage > 0 && o.MaxInFlight > 0 && o.QueueCapacity > 0 && o.Linger >= TimeSpan.Zero,
@@ -45,6 +46,7 @@ internal static class Extensions
             .Validate(o => o.AdmissionBudget > TimeSpan.Zero && o.MinConfirmRate > 0, "Coalescing: AdmissionBudget and MinConfirmRate must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SigningKeys>();
+        builder.Services.AddSingleton<Apis.ConfirmationLimits>();
     }
 
     private static void AddPetitionCatalog(this IHostApplicationBuilder builder)

@@ -35,7 +35,7 @@ internal static class IntakeMetrics
     /// <summary>reason: never_issued, rate_limited, busy.</summary>
     public static void RecordStatusLookupRefused(string reason) => StatusLookupsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    /// <summary>outcome: accepted, forged, expired, broker_unavailable.</summary>
+    /// <summary>outcome: accepted, forged, expired, rate_limited, broker_unavailable.</summary>
     public static void RecordConfirmation(string outcome) => Confirmations.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public static void RecordSent(int signatures, TimeSpan confirmedAfter)

@@ -82,6 +82,27 @@ public sealed class RateLimitTests(PetitionSystem system) : IClassFixture<Petiti
         Assert.Equal(HttpStatusCode.TooManyRequests, (await direct.SignAsync(petition, "198.51.100.99")).StatusCode);
     }
 
+    [Fact]
+    public async Task Replaying_a_valid_confirmation_link_from_one_address_is_limited_like_signing()
+    {
+        using var intake = await StartAsync(new() { ["RateLimits:Burst"] = "2", ["RateLimits:PerMinute"] = "1" });
+        var signature = Guid.CreateVersion7();
+        var token = new Petition.Signing.ConfirmationTokens(TestServers.DedupSecret, TimeSpan.FromDays(7)).For(signature);
+        async Task<HttpResponseMessage> ConfirmAsync(string t)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/signatures/{signature}/confirmation");
+            request.Headers.Add("X-Confirmation-Token", t);
+            return await intake.Client.SendAsync(request);
+        }
+
+        for (var i = 0; i < 2; i++) Assert.Equal(HttpStatusCode.Accepted, (await ConfirmAsync(token)).StatusCode);
+        using var refused = await ConfirmAsync(token);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        // A forged token is refused for what it is, before any allowance: it costs an HMAC, nothing more.
+        Assert.Equal(HttpStatusCode.Forbidden, (await ConfirmAsync("forged")).StatusCode);
+    }
+
     private async Task<Intake> StartAsync(Dictionary<string, string> limits)
     {
         limits["RateLimits:Enabled"] = "true";

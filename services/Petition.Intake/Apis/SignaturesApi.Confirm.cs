@@ -11,7 +11,22 @@ namespace Petition.Intake.Apis;
 
 internal sealed record SignatureConfirming(Guid SignatureId, string Status);
 
-internal readonly record struct ConfirmationServices(SigningKeys Keys, IBus Bus, IOptions<MessagingOptions> Messaging, TimeProvider Clock);
+internal readonly record struct ConfirmationServices(SigningKeys Keys, ConfirmationLimits Limits, IBus Bus, IOptions<MessagingOptions> Messaging, TimeProvider Clock);
+
+/// <summary>
+/// A valid token sends a broker message: one signature's confirmations from one address take that signer's kind of
+/// allowance (RateLimits: 5 in a row, then 5 a minute), so a script replaying its own link costs a bounded trickle.
+/// </summary>
+internal sealed class ConfirmationLimits(IOptions<RateLimitOptions> options, [FromKeyedServices(SigningRateLimits.AllowancesKey)] ClientAllowances allowances)
+{
+    public bool TryTake(Guid signatureId, System.Net.IPAddress? address, out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.Zero;
+        if (!options.Value.Enabled || address is null) return true;
+        (var taken, retryAfter) = allowances.TryTake(signatureId, address);
+        return taken;
+    }
+}
 
 internal static partial class SignaturesApi
 {
@@ -35,6 +50,13 @@ internal static partial class SignaturesApi
                 IntakeMetrics.RecordConfirmation("expired");
                 return Problems.Status(StatusCodes.Status410Gone, "Confirmation link expired.",
                     "This link has expired and the signature was not counted. Please sign again.");
+        }
+
+        if (!services.Limits.TryTake(signatureId, SigningClient.Of(http).Address, out var retryAfter))
+        {
+            IntakeMetrics.RecordConfirmation("rate_limited");
+            return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, "Too many confirmations of this signature.",
+                "It was confirmed already if any of them was accepted; please wait before pressing again.", retryAfter);
         }
 
         try
