@@ -31,4 +31,4 @@ trap 'kill $ceiling 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -s -o /dev/null "$ceiling_url" && break; sleep 0.2; done
 
 dotnet loadtests/Petition.LoadTests/bin/Release/net10.0/Petition.LoadTests.dll bench \
-  --ceiling "$ceiling_url" --out "$repo/artifacts/bench" "$@"
+  --ceiling "$ceiling_url" --out "$repo/artifacts/bench" --mailbox "$data/postfix/mail/inbox" "$@"

@@ -18,7 +18,13 @@ using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 var log = Console.Out;
 var token = cancel.Token;
-if (args[0] == "bench") return await Bench.RunAsync(settings, log, token) ? 0 : 1;
+var mailbox = Array.IndexOf(args, "--mailbox") is var m and >= 1 && m + 1 < args.Length ? args[m + 1] : null;
+if (args[0] == "bench") return await Bench.RunAsync(settings, log, token, mailbox) ? 0 : 1;
+if (args[0] == "confirmations")
+{
+    if (mailbox is null) return Usage();
+    return (await ConfirmationScenario.RunAsync(settings, mailbox, log, token)).Passed ? 0 : 1;
+}
 
 Func<Task<ScenarioResult>>? scenario = args[0] switch
 {
@@ -56,6 +62,8 @@ static int Usage()
           sse          --clients live-count streams; --rounds signatures timed to reach them all
           http-ceiling the closed loop against the trivial ceiling server (--ceiling URL)
           copy-ceiling PostgreSQL's binary COPY rate into a table like signatures
+          confirmations 3,000 signers of an email-confirmation petition: mails/s through Postfix (read from
+                       --mailbox, the Maildir, e.g. .data/postfix/mail/inbox), then every link confirmed: confirmations/s
           bench        all of the above, one table with ratios to the ceilings (loadtests/bench.sh)
         options: --rate 2000 --duration 20 --connections 256 --clients 10000 --rounds 10 --out artifacts/loadtests --quiet
                  --intake http://127.0.0.1:5080 --counter http://127.0.0.1:5082 --ceiling URL --queue store-signatures

@@ -24,6 +24,7 @@ public sealed class ScenarioSmokeTests(ScenarioSmokeTests.LoadSystem system) : I
             StartWorker();
             IntakeProcess = StartIntake();
             CounterProcess = StartCounter(new Dictionary<string, string> { ["Counter:MaxStreamsPerClient"] = "100000" }); // every watcher from here
+            StartMailer(); // for the confirmation scenario, through the tests' Postfix
             await IntakeProcess.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
             await CounterProcess.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         }
@@ -40,6 +41,16 @@ public sealed class ScenarioSmokeTests(ScenarioSmokeTests.LoadSystem system) : I
         Assert.True(result.Passed, $"{result.Scenario}: {string.Join("; ", result.Verdict.Findings)}");
         Assert.Equal(0, result.Verdict.Missing202s);
         Assert.Equal(result.Verdict.Stored, result.Verdict.CounterTotal);
+    }
+
+    [Fact]
+    public async Task The_confirmation_scenario_mails_every_signer_once_and_counts_each_confirmed_signature_once()
+    {
+        var result = await ConfirmationScenario.RunAsync(system.For(rate: 500, seconds: 5), LocalMailbox.Folder, TextWriter.Null, CancellationToken.None, signers: 200);
+
+        Assert.True(result.Passed, string.Join("; ", result.Findings));
+        Assert.Equal((200, 200, 200L, 0L), (result.Signed, result.Mailed, result.Total, result.Pending));
+        Assert.True(result.MailsPerSecond > 0 && result.ConfirmPostsPerSecond > 0 && result.ConfirmedPerSecond > 0, result.ToString());
     }
 
     [Fact]

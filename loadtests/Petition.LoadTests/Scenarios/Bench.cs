@@ -11,7 +11,7 @@ namespace Petition.LoadTests.Scenarios;
 /// </summary>
 internal static class Bench
 {
-    public static async Task<bool> RunAsync(Settings settings, TextWriter log, CancellationToken cancellationToken)
+    public static async Task<bool> RunAsync(Settings settings, TextWriter log, CancellationToken cancellationToken, string? mailbox = null)
     {
         // Enough connections that the intake's coalescing is not starved by Little's law (64 connections
         // over a ~13 ms confirm cap it near 5,000/s); the ceiling gets the same.
@@ -45,12 +45,21 @@ internal static class Bench
         await Run(() => SigningScenarios.PetitionsAsync(settings with { Rate = 5_000, Duration = TimeSpan.FromSeconds(20) }, log, cancellationToken));
         await Run(() => BadInputScenario.RunAsync(settings with { Rate = 1_000, Duration = TimeSpan.FromSeconds(10) }, log, cancellationToken));
         await Run(() => SseScenario.RunAsync(settings with { Clients = 2_000, Rounds = 5 }, log, cancellationToken));
+        // Verified signers: mails through the relay and confirmations stored (the mailbox is where Postfix delivers).
+        var confirmations = mailbox is null ? null : await ConfirmationScenario.RunAsync(settings, mailbox, log, cancellationToken);
 
         var md = Table(results, http.AcceptedPerSecond, copy.StoredPerSecond);
         var targets = Targets(http, copy, max, sustained, tenK, spike, bulk);
         targets.InsertRange(targets.FindIndex(t => t.Target.StartsWith("bulk", StringComparison.Ordinal)), SpikeTargets(scaled, max, http));
         md.AppendLine().AppendLine("| target | measured | met |").AppendLine("| --- | --- | --- |");
         foreach (var (target, measured, met) in targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {target} | {measured} | {(met ? "yes" : "**no**")} |");
+        if (confirmations is { } c)
+        {
+            md.AppendLine().AppendLine("| verified signers | signed | mails delivered | mails/s through Postfix | confirmations/s accepted | confirmed/s counted | verified |")
+                .AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+                .AppendLine(CultureInfo.InvariantCulture, $"| {c.Signers:N0} signers of an email-confirmation petition, 64 at a time; every link confirmed, 64 at a time | {c.Signed:N0} | {c.Mailed:N0} | {c.MailsPerSecond:F0} | {c.ConfirmPostsPerSecond:F0} | {c.ConfirmedPerSecond:F0} | {(c.Passed ? "yes" : "**no**: " + string.Join("; ", c.Findings))} |");
+        }
+
         md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Memory()} GiB; servers, services and load generator co-located. Reports per scenario: {settings.Output}/.");
         var text = md.ToString();
         log.WriteLine();
@@ -61,10 +70,11 @@ internal static class Bench
         {
             Cores = Environment.ProcessorCount,
             Results = results,
+            Confirmations = confirmations,
             Targets = targets.Select(t => new { t.Target, t.Measured, t.Met }),
         }, new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
         // The run fails on lost or double-counted signatures and 5xx, not on a missed speed target.
-        return results.All(r => r.Passed);
+        return results.All(r => r.Passed) && confirmations?.Passed != false;
     }
 
     private static StringBuilder Table(List<ScenarioResult> results, double httpCeiling, double copyCeiling)

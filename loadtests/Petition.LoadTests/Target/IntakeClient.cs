@@ -32,12 +32,12 @@ internal sealed class IntakeClient : IDisposable
 
     public HttpClient Http => _http;
 
-    public async Task<Guid> CreatePetitionAsync(string title, CancellationToken cancellationToken)
+    public async Task<Guid> CreatePetitionAsync(string title, CancellationToken cancellationToken, string confirmation = "none")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_intake, "/api/petitions"))
         {
-            // Counted at once: the load tests measure the signing pipeline; confirmations have a benchmark of their own.
-            Content = JsonContent.Create(new { title, description = "Load test.", target = 10_000_000, confirmation = "none" }),
+            // Counted at once unless asked: the load tests measure the signing pipeline; confirmations have a scenario of their own.
+            Content = JsonContent.Create(new { title, description = "Load test.", target = 10_000_000, confirmation }),
         };
         request.Headers.Add("X-Api-Key", _adminKey);
         using var response = await _http.SendAsync(request, cancellationToken);
@@ -58,6 +58,15 @@ internal sealed class IntakeClient : IDisposable
         if (status != 202) return Reply.Of(status, retryAfter: response.Headers.RetryAfter is not null);
         var location = response.Headers.Location?.OriginalString;
         return Reply.Of(status, location is { Length: >= 36 } ? Guid.Parse(location.AsSpan(location.Length - 36)) : Guid.Empty);
+    }
+
+    /// <summary>Presses a mailed link's Confirm button: its token, POSTed.</summary>
+    public async Task<Reply> ConfirmAsync(Guid signatureId, string token, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_intake, $"/api/signatures/{signatureId}/confirmation"));
+        request.Headers.Add("X-Confirmation-Token", token);
+        using var response = await _http.SendAsync(request, cancellationToken);
+        return Reply.Of((int)response.StatusCode, retryAfter: response.Headers.RetryAfter is not null);
     }
 
     /// <summary>Posts a bulk import (admin); answers the status and how many rows were accepted.</summary>
