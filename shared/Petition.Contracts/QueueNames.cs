@@ -9,7 +9,7 @@ public static class QueueNames
     /// <summary>The durable queue of <see cref="ForgetSigners"/> commands, consumed by the workers.</summary>
     public const string ForgetSigners = "forget-signers";
 
-    /// <summary>The durable queue of <see cref="SendSignerMail"/> commands, consumed by the mailers.</summary>
+    /// <summary>The durable queue of <see cref="SendSignerMails"/> commands, consumed by the mailers.</summary>
     public const string SendSignerMail = "send-signer-mail";
 
     /// <summary>The durable queue of <see cref="ConfirmSignatures"/> commands, consumed by the workers.</summary>

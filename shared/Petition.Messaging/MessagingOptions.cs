@@ -8,7 +8,7 @@ public sealed class MessagingOptions
     /// <summary>The queue of <see cref="StoreSignatures"/> commands; tests give each run its own.</summary>
     public string SignatureQueue { get; set; } = QueueNames.StoreSignatures;
 
-    /// <summary>The queue of <see cref="SendSignerMail"/> commands (worker to mailer); tests give each system its own.</summary>
+    /// <summary>The queue of <see cref="SendSignerMails"/> commands (worker to mailer); tests give each system its own.</summary>
     public string MailQueue { get; set; } = QueueNames.SendSignerMail;
 
     /// <summary>The queue of <see cref="ConfirmSignatures"/> commands (intake to worker); tests give each system its own.</summary>

@@ -189,6 +189,17 @@ public sealed partial class ConfirmationTests(MailingSystem system) : IClassFixt
     }
 
     [Fact]
+    public async Task Signing_many_petitions_in_someones_name_mails_them_at_most_ten_times_a_day()
+    {
+        var victim = Signer.Unique();
+        for (var i = 0; i < 12; i++) await SignAsync(await system.CreatePetitionAsync(confirmation: "email"), victim);
+
+        await LocalMailbox.WaitForAsync(victim.Email, MailWait, count: 10);
+        await AfterTheMailQueueAsync(await system.CreatePetitionAsync(confirmation: "email"));
+        Assert.Equal(10, LocalMailbox.For(victim.Email).Count);
+    }
+
+    [Fact]
     public async Task A_petition_that_trusts_its_site_counts_at_once_and_mails_nobody()
     {
         var petition = await system.CreatePetitionAsync(confirmation: "none");

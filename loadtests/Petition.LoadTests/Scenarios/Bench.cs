@@ -55,9 +55,9 @@ internal static class Bench
         foreach (var (target, measured, met) in targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {target} | {measured} | {(met ? "yes" : "**no**")} |");
         if (confirmations is { } c)
         {
-            md.AppendLine().AppendLine("| verified signers | signed | mails delivered | mails/s through Postfix | confirmations/s accepted | confirmed/s counted | verified |")
-                .AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-                .AppendLine(CultureInfo.InvariantCulture, $"| {c.Signers:N0} signers of an email-confirmation petition, 64 at a time; every link confirmed, 64 at a time | {c.Signed:N0} | {c.Mailed:N0} | {c.MailsPerSecond:F0} | {c.ConfirmPostsPerSecond:F0} | {c.ConfirmedPerSecond:F0} | {(c.Passed ? "yes" : "**no**: " + string.Join("; ", c.Findings))} |");
+            md.AppendLine().AppendLine("| verified signers | signed | accepted/s, stored/s with mail (without) | mails delivered | mails/s through Postfix | confirmations/s accepted | confirmed/s counted | verified |")
+                .AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+                .AppendLine(CultureInfo.InvariantCulture, $"| {c.Signers:N0} signers of an email-confirmation petition, 64 at a time; every link confirmed, 64 at a time | {c.Signed:N0} | {c.WithMail.AcceptedPerSecond:F0}, {c.WithMail.StoredPerSecond:F0} ({c.WithoutMail.AcceptedPerSecond:F0}, {c.WithoutMail.StoredPerSecond:F0}) | {c.Mailed:N0} | {c.MailsPerSecond:F0} | {c.ConfirmPostsPerSecond:F0} | {c.ConfirmedPerSecond:F0} | {(c.Passed ? "yes" : "**no**: " + string.Join("; ", c.Findings))} |");
         }
 
         md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Memory()} GiB; servers, services and load generator co-located. Reports per scenario: {settings.Output}/.");

@@ -9,17 +9,21 @@ namespace Petition.LoadTests.Scenarios;
 /// <summary>What the confirmation run measured: mails through the relay, and confirmations accepted and stored.</summary>
 internal sealed record ConfirmationResult(
     int Signers, int Signed, int Mailed, double MailsPerSecond, double ConfirmPostsPerSecond, double ConfirmedPerSecond,
-    long Total, long Pending, IReadOnlyList<string> Findings)
+    long Total, long Pending, SigningCost WithMail, SigningCost WithoutMail, IReadOnlyList<string> Findings)
 {
     public bool Passed => Findings.Count == 0;
 }
+
+/// <summary>The same signers signing a petition, with or without confirmation mail: accepted/s, and stored/s (to the last row committed).</summary>
+internal sealed record SigningCost(double AcceptedPerSecond, double StoredPerSecond);
 
 /// <summary>
 /// Verified signers under load: <c>signers</c> sign a petition that asks for email confirmation (64 at a time), the
 /// mailer drains the mails through Postfix into the local mailbox (mails/s: from the first mail written to the last),
 /// then every signer's confirm link is "pressed" (its token POSTed, 64 at a time: posts/s), and the run waits until
 /// the total counts them all (confirmed/s: from the first POST until COUNT(*) says so). Verified: one mail per signer,
-/// total = COUNT(*) of confirmed signatures = signers, pending 0.
+/// total = COUNT(*) of confirmed signatures = signers, pending 0. First, as a control, the same number of signers sign a
+/// petition that asks for no confirmation, with the same loop: what the mails cost the signing path is the ratio.
 /// </summary>
 internal static partial class ConfirmationScenario
 {
@@ -31,12 +35,13 @@ internal static partial class ConfirmationScenario
         using var intake = new IntakeClient(settings.Intake, settings.AdminKey, Lanes);
         var petition = await intake.CreatePetitionAsync($"confirmations {run}", cancellationToken, confirmation: "email");
         var findings = new List<string>();
+        await using var db = NpgsqlDataSource.Create(settings.Postgres);
 
-        var signing = await new ClosedLoop(Lanes, TimeSpan.FromMinutes(2), signers).RunAsync(
-            (n, token) => intake.SignAsync(petition, Signers.Body(run, n), token), cancellationToken);
-        var signed = (int)signing.Count(Outcome.Accepted);
+        var control = await intake.CreatePetitionAsync($"confirmations control {run}", cancellationToken);
+        var (withoutMail, _) = await SignAllAsync(intake, db, control, $"{run}c", signers, cancellationToken);
+        var (withMail, signed) = await SignAllAsync(intake, db, petition, run, signers, cancellationToken);
         if (signed != signers) findings.Add($"{signers - signed} of {signers} signatures not accepted");
-        log.WriteLine($"[confirm] {signed} signed in {signing.Elapsed.TotalSeconds:F1} s; waiting for their mails in {mailbox}");
+        log.WriteLine($"[confirm] {signed} signed: {withMail.AcceptedPerSecond:F0}/s accepted, {withMail.StoredPerSecond:F0}/s stored (without mail {withoutMail.AcceptedPerSecond:F0}/s, {withoutMail.StoredPerSecond:F0}/s); waiting for their mails in {mailbox}");
 
         var mails = new Mailbox(mailbox, $"load-{run}-");
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 300;
@@ -54,7 +59,6 @@ internal static partial class ConfirmationScenario
         var postsPerSecond = confirming.Elapsed.TotalSeconds > 0 ? confirming.Count(Outcome.Accepted) / confirming.Elapsed.TotalSeconds : 0;
         if (confirming.Count(Outcome.Accepted) != ids.Length) findings.Add($"{ids.Length - confirming.Count(Outcome.Accepted)} confirmations not accepted");
 
-        await using var db = NpgsqlDataSource.Create(settings.Postgres);
         (long Total, long Pending, long Counted) totals = default;
         deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 120;
         while (Stopwatch.GetTimestamp() < deadline)
@@ -71,9 +75,30 @@ internal static partial class ConfirmationScenario
         if (totals.Total != signed) findings.Add($"total {totals.Total} for {signed} signers who confirmed");
         if (totals.Pending != 0) findings.Add($"pending {totals.Pending} after every signer confirmed");
         var result = new ConfirmationResult(signers, signed, mails.Count, mailsPerSecond, postsPerSecond,
-            totals.Total / Math.Max(confirmedSeconds, 0.001), totals.Total, totals.Pending, findings);
+            totals.Total / Math.Max(confirmedSeconds, 0.001), totals.Total, totals.Pending, withMail, withoutMail, findings);
         log.WriteLine($"[confirm] {postsPerSecond:F0} confirmations/s accepted, {result.ConfirmedPerSecond:F0}/s counted; {(result.Passed ? "verified" : string.Join("; ", findings))}");
         return result;
+    }
+
+    // Signs them all with the same loop, and waits until every row is stored (counted or awaiting).
+    private static async Task<(SigningCost Cost, int Accepted)> SignAllAsync(
+        IntakeClient intake, NpgsqlDataSource db, Guid petition, string run, int signers, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var signing = await new ClosedLoop(Lanes, TimeSpan.FromMinutes(2), signers).RunAsync(
+            (n, token) => intake.SignAsync(petition, Signers.Body(run, n), token), cancellationToken);
+        var accepted = (int)signing.Count(Outcome.Accepted);
+        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 120;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            await using var command = db.CreateCommand("SELECT count(*) FROM signatures WHERE petition_id = @p");
+            command.Parameters.AddWithValue("p", petition);
+            if ((long)(await command.ExecuteScalarAsync(cancellationToken))! >= accepted) break;
+            await Task.Delay(20, cancellationToken);
+        }
+
+        var stored = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return (new SigningCost(accepted / signing.Elapsed.TotalSeconds, accepted / stored), accepted);
     }
 
     private static async Task<(long Total, long Pending, long Counted)> TotalsAsync(NpgsqlDataSource db, Guid petition, CancellationToken cancellationToken)

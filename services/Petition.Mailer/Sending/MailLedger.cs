@@ -91,6 +91,10 @@ internal sealed class MailLedger(IConnectionMultiplexer redis, IOptions<MailerOp
         }
     }
 
+    /// <summary>A send that failed gives its lease back, so a retry of the message sends it at once.</summary>
+    public Task ReleaseAsync(Guid requestId, byte[] dedupKey) =>
+        redis.GetDatabase().KeyDeleteAsync(LeaseKey(Convert.ToHexString(dedupKey), requestId));
+
     private static string RequestKey(string address, Guid requestId) => $"mail:{{{address}}}:request:{requestId:N}";
 
     private static string LeaseKey(string address, Guid requestId) => $"mail:{{{address}}}:lease:{requestId:N}";

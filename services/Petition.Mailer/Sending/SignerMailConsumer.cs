@@ -8,7 +8,9 @@ using Petition.Storage;
 namespace Petition.Mailer.Sending;
 
 /// <summary>
-/// One signer's mail: within the caps for its address, sent once (the ledger's lease and mark around the relay's
+/// A message of signers' mails, up to <see cref="MailerOptions.ConcurrencyLimit"/> sent at once, acked once each is
+/// sent or dropped; a mail that failed fails the message, whose redelivery skips the ones sent (the ledger). Each
+/// mail: within the caps for its address, sent once (the ledger's lease and mark around the relay's
 /// 250), acked only after. A crash between the 250 and the mark sends it again on redelivery, with the same links and
 /// Message-Id. What no retry can change is dropped and counted: a relay's permanent refusal (5xx) of the recipient or
 /// the message (the signature is then marked undeliverable), an address MimeKit cannot write. Anything else is
@@ -16,11 +18,31 @@ namespace Petition.Mailer.Sending;
 /// </summary>
 internal sealed partial class SignerMailConsumer(
     MailLedger ledger, PetitionDetails petitions, MailKeys keys, SignerMailComposer composer, SmtpRelay relay,
-    SignatureConfirmations confirmations, ILogger<SignerMailConsumer> logger) : IConsumer<SendSignerMail>
+    SignatureConfirmations confirmations, IOptions<MailerOptions> options, ILogger<SignerMailConsumer> logger) : IConsumer<SendSignerMails>
 {
-    public async Task Consume(ConsumeContext<SendSignerMail> context)
+    public async Task Consume(ConsumeContext<SendSignerMails> context)
     {
-        var request = context.Message;
+        // One mail failing must not cancel the others mid-send (a mail cut off after the relay's 250 would go twice):
+        // each runs to its end, and the message fails afterwards if any did.
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        await Parallel.ForEachAsync(context.Message.Mails,
+            new ParallelOptions { MaxDegreeOfParallelism = options.Value.ConcurrencyLimit, CancellationToken = context.CancellationToken },
+            async (request, cancellationToken) =>
+            {
+                try
+                {
+                    await SendAsync(request, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    failures.Enqueue(e);
+                }
+            });
+        if (failures.TryPeek(out var first)) throw first is MailRelayException ? first : new MailRelayException($"{failures.Count} of {context.Message.Mails.Count} mails not sent ({first.GetType().Name}); retried.");
+    }
+
+    private async Task SendAsync(SendSignerMail request, CancellationToken cancellationToken)
+    {
         switch (await ledger.AllowAsync(request.RequestId, request.PetitionId, request.DedupKey))
         {
             case MailAllowance.Sent:
@@ -40,7 +62,7 @@ internal sealed partial class SignerMailConsumer(
             return;
         }
 
-        if (await petitions.FindAsync(request.PetitionId, context.CancellationToken) is not { } petition)
+        if (await petitions.FindAsync(request.PetitionId, cancellationToken) is not { } petition)
         {
             await DropAsync(request, "no_petition");
             return;
@@ -61,12 +83,12 @@ internal sealed partial class SignerMailConsumer(
         var started = TimeProvider.System.GetTimestamp();
         try
         {
-            await relay.SendAsync(message, context.CancellationToken);
+            await relay.SendAsync(message, cancellationToken);
         }
         catch (SmtpCommandException e) when ((int)e.StatusCode >= 500 && e.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted)
         {
             // A permanent refusal: sending again changes nothing. The signature cannot be confirmed; it expires.
-            if (request.Kind == SignerMailKind.Confirm) await confirmations.MarkUndeliverableAsync(request.SignatureId, context.CancellationToken);
+            if (request.Kind == SignerMailKind.Confirm) await confirmations.MarkUndeliverableAsync(request.SignatureId, cancellationToken);
             await DropAsync(request, "undeliverable");
             LogUndeliverable(logger, request.RequestId, (int)e.StatusCode, e.ErrorCode.ToString());
             return;
@@ -77,8 +99,11 @@ internal sealed partial class SignerMailConsumer(
             await DropAsync(request, "unaddressable");
             return;
         }
-        catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException)
+        catch (Exception e)
         {
+            // Not sent: the lease goes at once, so the retry need not wait it out.
+            await ledger.ReleaseAsync(request.RequestId, request.DedupKey);
+            if (e is not (SmtpCommandException or SmtpProtocolException)) throw;
             // Retried; the relay's own words (which name the recipient) go nowhere: not to the logs, the trace or the error queue.
             var status = e is SmtpCommandException command ? $"{(int)command.StatusCode} {command.ErrorCode}" : "protocol error";
             throw new MailRelayException($"The relay did not take the mail ({status}); retried.");
@@ -106,7 +131,7 @@ internal sealed partial class SignerMailConsumer(
 /// <summary>A relay failure worth retrying, told without the relay's words (they name the recipient).</summary>
 internal sealed class MailRelayException(string message) : Exception(message);
 
-/// <summary>The mail queue: mails in flight at once, and retries that outlast a relay or Redis restart before the error queue.</summary>
+/// <summary>The mail queue: one message at a time (its mails in parallel), and retries that outlast a relay or Redis restart before the error queue.</summary>
 internal sealed class SignerMailConsumerDefinition : ConsumerDefinition<SignerMailConsumer>
 {
     private readonly MailerOptions _options;
@@ -120,8 +145,9 @@ internal sealed class SignerMailConsumerDefinition : ConsumerDefinition<SignerMa
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<SignerMailConsumer> consumerConfigurator, IRegistrationContext context)
     {
-        endpointConfigurator.PrefetchCount = _options.ConcurrencyLimit * 2;
-        endpointConfigurator.ConcurrentMessageLimit = _options.ConcurrencyLimit;
+        // One message at a time, its mails ConcurrencyLimit at once; the next message waits prefetched.
+        endpointConfigurator.PrefetchCount = 2;
+        endpointConfigurator.ConcurrentMessageLimit = 1;
         endpointConfigurator.UseMessageRetry(retry => retry.Intervals(
             TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60),
             TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5)));

@@ -12,6 +12,9 @@ namespace Petition.Worker.Confirming;
 /// </summary>
 public static partial class SignerMails
 {
+    /// <summary>Mails to one broker message (a batch of 500 signatures awaiting makes five).</summary>
+    public const int MailsPerMessage = 100;
+
     /// <summary>The mail commands for <paramref name="signatures"/>, as <paramref name="outcome"/> committed them.</summary>
     public static IReadOnlyList<SendSignerMail> For(IReadOnlyList<AcceptedSignature> signatures, BatchOutcome outcome)
     {
@@ -48,7 +51,7 @@ public static partial class SignerMails
             try
             {
                 var queue = await context.GetSendEndpoint(new Uri($"queue:{mailQueue}"));
-                await Task.WhenAll(mails.Select(m => queue.Send(m, context.CancellationToken)));
+                await Task.WhenAll(mails.Chunk(MailsPerMessage).Select(chunk => queue.Send(new SendSignerMails { Mails = chunk }, context.CancellationToken)));
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
