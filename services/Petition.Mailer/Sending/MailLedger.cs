@@ -32,7 +32,10 @@ internal sealed class MailLedger(IConnectionMultiplexer redis, IOptions<MailerOp
     private static readonly TimeSpan PetitionWindow = TimeSpan.FromDays(7);
     private static readonly TimeSpan DayWindow = TimeSpan.FromDays(1);
 
-    /// <summary>Longer than a send may take (MailKit's timeout is 30 s a command).</summary>
+    /// <summary>How long one send may take, connection included; then it is given up (and retried).</summary>
+    public static readonly TimeSpan SendDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longer than a send and its mark may take together; a crash's lease runs out after it.</summary>
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(45);
 
     // KEYS: request, its lease, per petition, per day. ARGV: cap per petition, cap per day, and the four lifetimes (s).
@@ -51,29 +54,44 @@ internal sealed class MailLedger(IConnectionMultiplexer redis, IOptions<MailerOp
           end
           redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])
         end
-        if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[6]) then return 1 end
+        if redis.call('SET', KEYS[2], ARGV[7], 'NX', 'EX', ARGV[6]) then return 1 end
         return 3
         """;
 
+    // The lease is its holder's: only the token that took it gives it back, so a delivery whose lease ran out
+    // cannot free the one that took it over.
     private const string MarkSentScript = """
         redis.call('SET', KEYS[1], '2', 'EX', ARGV[1])
-        redis.call('DEL', KEYS[2])
+        if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
         return 1
         """;
 
-    public async Task<MailAllowance> AllowAsync(Guid requestId, Guid petitionId, byte[] dedupKey)
+    private const string ReleaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+        return 1
+        """;
+
+    /// <summary>What to do with the request, and the lease's token when it is this delivery's to send.</summary>
+    public async Task<(MailAllowance Allowance, string? Lease)> AllowAsync(Guid requestId, Guid petitionId, byte[] dedupKey)
     {
         var address = Convert.ToHexString(dedupKey);
+        var lease = Guid.NewGuid().ToString("N");
         var day = clock.GetUtcNow().ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
         var result = (int)await redis.GetDatabase().ScriptEvaluateAsync(AllowScript,
             [RequestKey(address, requestId), LeaseKey(address, requestId), $"mail:{{{address}}}:petition:{petitionId:N}", $"mail:{{{address}}}:day:{day}"],
             [options.Value.MaxPerAddressPerPetition, options.Value.MaxPerAddressPerDay,
-             (long)RequestMemory.TotalSeconds, (long)PetitionWindow.TotalSeconds, (long)DayWindow.TotalSeconds, (long)Lease.TotalSeconds]);
-        return result switch { 1 => MailAllowance.Send, 2 => MailAllowance.Sent, 3 => MailAllowance.Busy, _ => MailAllowance.Capped };
+             (long)RequestMemory.TotalSeconds, (long)PetitionWindow.TotalSeconds, (long)DayWindow.TotalSeconds, (long)Lease.TotalSeconds, lease]);
+        return result switch
+        {
+            1 => (MailAllowance.Send, lease),
+            2 => (MailAllowance.Sent, null),
+            3 => (MailAllowance.Busy, null),
+            _ => (MailAllowance.Capped, null),
+        };
     }
 
-    /// <summary>After the relay's 250, tried a few times at once: a redelivery of the request is not sent again.</summary>
-    public async Task MarkSentAsync(Guid requestId, byte[] dedupKey)
+    /// <summary>After the relay's 250, tried for a few seconds (within the lease): a redelivery of the request is not sent again.</summary>
+    public async Task MarkSentAsync(Guid requestId, byte[] dedupKey, string lease)
     {
         var address = Convert.ToHexString(dedupKey);
         for (var attempt = 1; ; attempt++)
@@ -81,19 +99,19 @@ internal sealed class MailLedger(IConnectionMultiplexer redis, IOptions<MailerOp
             try
             {
                 await redis.GetDatabase().ScriptEvaluateAsync(MarkSentScript,
-                    [RequestKey(address, requestId), LeaseKey(address, requestId)], [(long)RequestMemory.TotalSeconds]);
+                    [RequestKey(address, requestId), LeaseKey(address, requestId)], [(long)RequestMemory.TotalSeconds, lease]);
                 return;
             }
-            catch (Exception e) when (e is RedisException or TimeoutException && attempt < 5)
+            catch (Exception e) when (e is RedisException or TimeoutException && attempt < 8)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt));
             }
         }
     }
 
-    /// <summary>A send that failed gives its lease back, so a retry of the message sends it at once.</summary>
-    public Task ReleaseAsync(Guid requestId, byte[] dedupKey) =>
-        redis.GetDatabase().KeyDeleteAsync(LeaseKey(Convert.ToHexString(dedupKey), requestId));
+    /// <summary>A send that failed gives its lease back (if still its own), so a retry of the message sends it at once.</summary>
+    public Task ReleaseAsync(Guid requestId, byte[] dedupKey, string lease) =>
+        redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [LeaseKey(Convert.ToHexString(dedupKey), requestId)], [lease]);
 
     private static string RequestKey(string address, Guid requestId) => $"mail:{{{address}}}:request:{requestId:N}";
 

@@ -1,5 +1,6 @@
 using MailKit.Net.Smtp;
 using MassTransit;
+using StackExchange.Redis;
 using Microsoft.Extensions.Options;
 using Petition.Contracts;
 using Petition.Messaging;
@@ -43,7 +44,8 @@ internal sealed partial class SignerMailConsumer(
 
     private async Task SendAsync(SendSignerMail request, CancellationToken cancellationToken)
     {
-        switch (await ledger.AllowAsync(request.RequestId, request.PetitionId, request.DedupKey))
+        var (allowance, lease) = await ledger.AllowAsync(request.RequestId, request.PetitionId, request.DedupKey);
+        switch (allowance)
         {
             case MailAllowance.Sent:
                 MailerMetrics.RecordSkipped("already_sent");
@@ -55,17 +57,39 @@ internal sealed partial class SignerMailConsumer(
                 throw new MailRelayException("Another delivery of this mail request holds its lease; retried.");
         }
 
+        var outcome = SendOutcome.NotSent;
+        try
+        {
+            outcome = await SendHeldAsync(request, lease!, cancellationToken);
+        }
+        finally
+        {
+            // Not sent: the lease goes at once, so a retry need not wait it out. Taken by the relay but not marked
+            // (Redis away): the lease stays until it runs out, the one window in which the mail can go twice.
+            if (outcome == SendOutcome.NotSent) await ledger.ReleaseAsync(request.RequestId, request.DedupKey, lease!);
+        }
+    }
+
+    private enum SendOutcome
+    {
+        NotSent,
+        TakenByRelay,
+        Done,
+    }
+
+    private async Task<SendOutcome> SendHeldAsync(SendSignerMail request, string lease, CancellationToken cancellationToken)
+    {
         if (keys.Mail.TryUnprotect(request.MailTo, request.RequestId) is not { } email)
         {
             // Sealed under another key (or altered): no retry can open it.
-            await DropAsync(request, "unreadable");
-            return;
+            await DropAsync(request, lease, "unreadable");
+            return SendOutcome.Done;
         }
 
         if (await petitions.FindAsync(request.PetitionId, cancellationToken) is not { } petition)
         {
-            await DropAsync(request, "no_petition");
-            return;
+            await DropAsync(request, lease, "no_petition");
+            return SendOutcome.Done;
         }
 
         MimeKit.MimeMessage message;
@@ -76,53 +100,68 @@ internal sealed partial class SignerMailConsumer(
         catch (MimeKit.ParseException)
         {
             // The intake's rules let through an address MimeKit will not write (a quoted local part, say).
-            await DropAsync(request, "unaddressable");
-            return;
+            await DropAsync(request, lease, "unaddressable");
+            return SendOutcome.Done;
         }
 
         var started = TimeProvider.System.GetTimestamp();
         try
         {
-            await relay.SendAsync(message, cancellationToken);
+            // Once begun, only its deadline (within the lease) stops a send: one stopped after DATA may have been taken.
+            await relay.SendAsync(message, MailLedger.SendDeadline, cancellationToken);
         }
-        catch (SmtpCommandException e) when ((int)e.StatusCode >= 500 && e.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted)
+        catch (SmtpCommandException e) when ((int)e.StatusCode >= 500 && e.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
         {
-            // A permanent refusal: sending again changes nothing. The signature cannot be confirmed; it expires.
+            // A permanent refusal of this recipient: sending again changes nothing. The signature cannot be confirmed; it expires.
             if (request.Kind == SignerMailKind.Confirm) await confirmations.MarkUndeliverableAsync(request.SignatureId, cancellationToken);
-            await DropAsync(request, "undeliverable");
+            await DropAsync(request, lease, "undeliverable");
             LogUndeliverable(logger, request.RequestId, (int)e.StatusCode, e.ErrorCode.ToString());
-            return;
+            return SendOutcome.Done;
         }
         catch (NotSupportedException)
         {
-            // An address the relay cannot take (non-ASCII local part, no SMTPUTF8): permanent too.
-            await DropAsync(request, "unaddressable");
-            return;
+            // This address needs what the relay does not offer (a non-ASCII local part, no SMTPUTF8): permanent.
+            // (The relay lacking STARTTLS or AUTH fails the connection instead, and is retried: SmtpRelay.)
+            await DropAsync(request, lease, "unaddressable");
+            return SendOutcome.Done;
         }
-        catch (Exception e)
+        catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException)
         {
-            // Not sent: the lease goes at once, so the retry need not wait it out.
-            await ledger.ReleaseAsync(request.RequestId, request.DedupKey);
-            if (e is not (SmtpCommandException or SmtpProtocolException)) throw;
-            // Retried; the relay's own words (which name the recipient) go nowhere: not to the logs, the trace or the error queue.
+            // Retried (a 5xx for the message or the sender is the relay's setup, not this signer's); the relay's own
+            // words, which name the recipient, go nowhere: not to the logs, the trace or the error queue.
             var status = e is SmtpCommandException command ? $"{(int)command.StatusCode} {command.ErrorCode}" : "protocol error";
             throw new MailRelayException($"The relay did not take the mail ({status}); retried.");
         }
 
-        await ledger.MarkSentAsync(request.RequestId, request.DedupKey);
         MailerMetrics.RecordSent(request.Kind, TimeProvider.System.GetElapsedTime(started));
+        try
+        {
+            await ledger.MarkSentAsync(request.RequestId, request.DedupKey, lease);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Sent, not marked: acked all the same (it was sent); only a redelivery of its message after the lease
+            // runs out would send it again.
+            LogNotMarked(logger, request.RequestId);
+            return SendOutcome.TakenByRelay;
+        }
+
+        return SendOutcome.Done;
     }
 
     // Dropped for good: marked as done in the ledger, so no redelivery tries again.
-    private async Task DropAsync(SendSignerMail request, string reason)
+    private async Task DropAsync(SendSignerMail request, string lease, string reason)
     {
-        await ledger.MarkSentAsync(request.RequestId, request.DedupKey);
+        await ledger.MarkSentAsync(request.RequestId, request.DedupKey, lease);
         MailerMetrics.RecordSkipped(reason);
         LogDropped(logger, request.RequestId, reason);
     }
 
     [LoggerMessage(41, LogLevel.Warning, "Mail request {RequestId} dropped: {Reason}")]
     private static partial void LogDropped(ILogger logger, Guid requestId, string reason);
+
+    [LoggerMessage(43, LogLevel.Warning, "Mail request {RequestId} sent but not marked sent (Redis away); its lease runs out in its time")]
+    private static partial void LogNotMarked(ILogger logger, Guid requestId);
 
     [LoggerMessage(42, LogLevel.Information, "Mail request {RequestId} refused for good by the relay ({Status} {Code})")]
     private static partial void LogUndeliverable(ILogger logger, Guid requestId, int status, string code);
@@ -131,7 +170,7 @@ internal sealed partial class SignerMailConsumer(
 /// <summary>A relay failure worth retrying, told without the relay's words (they name the recipient).</summary>
 internal sealed class MailRelayException(string message) : Exception(message);
 
-/// <summary>The mail queue: one message at a time (its mails in parallel), and retries that outlast a relay or Redis restart before the error queue.</summary>
+/// <summary>The mail queue: four messages at a time (their mails in parallel, ConcurrencyLimit in all), and retries that outlast a relay or Redis restart before the error queue.</summary>
 internal sealed class SignerMailConsumerDefinition : ConsumerDefinition<SignerMailConsumer>
 {
     private readonly MailerOptions _options;
@@ -145,9 +184,10 @@ internal sealed class SignerMailConsumerDefinition : ConsumerDefinition<SignerMa
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<SignerMailConsumer> consumerConfigurator, IRegistrationContext context)
     {
-        // One message at a time, its mails ConcurrencyLimit at once; the next message waits prefetched.
-        endpointConfigurator.PrefetchCount = 2;
-        endpointConfigurator.ConcurrentMessageLimit = 1;
+        // A few messages at once, so one waiting on a retry does not hold up the rest; SmtpRelay keeps the mails
+        // being sent to ConcurrencyLimit over all of them.
+        endpointConfigurator.PrefetchCount = 8;
+        endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.UseMessageRetry(retry => retry.Intervals(
             TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60),
             TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5)));
