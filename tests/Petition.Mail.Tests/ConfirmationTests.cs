@@ -20,6 +20,8 @@ public sealed class MailingSystem : PetitionSystem
 
     public ServiceProcess Counter { get; private set; } = null!;
 
+    protected override Uri? CounterUrl => Counter?.Url;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();

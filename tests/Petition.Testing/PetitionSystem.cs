@@ -127,8 +127,21 @@ public class PetitionSystem : IAsyncLifetime, IAsyncDisposable
         var response = await Admin.PostAsJsonAsync("/api/petitions", new { title, description = "For a test.", target = 1000, closesAt, confirmation, language });
         response.EnsureSuccessStatusCode();
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.GetProperty("id").GetGuid();
+        var petition = body.RootElement.GetProperty("id").GetGuid();
+        if (CounterUrl is { } counter)
+        {
+            // A counter learns a new petition through LISTEN/NOTIFY, a moment after it is created, and answers 404 until
+            // then (a widget opened in that moment stops): tests start once it knows it, as a campaign page would.
+            using var client = new HttpClient { BaseAddress = counter };
+            await WaitUntilAsync(async () => (await client.GetAsync($"/api/petitions/{petition}/count")).StatusCode != System.Net.HttpStatusCode.NotFound,
+                TimeSpan.FromSeconds(10), "the counter to learn the new petition");
+        }
+
+        return petition;
     }
+
+    /// <summary>The counter of this system, if it runs one: petitions are created only once it knows them.</summary>
+    protected virtual Uri? CounterUrl => null;
 
     public Task<HttpResponseMessage> SignAsync(Guid petitionId, Signer signer) =>
         Client.PostAsJsonAsync($"/api/petitions/{petitionId}/signatures", signer);

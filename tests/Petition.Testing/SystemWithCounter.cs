@@ -19,6 +19,8 @@ public sealed class SystemWithCounter : PetitionSystem
 
     public string PartnerKey { get; private set; } = null!;
 
+    protected override Uri? CounterUrl => Counter?.Url;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
